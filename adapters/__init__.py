@@ -1,0 +1,1 @@
+"""Platform adapters: they translate, the core decides."""

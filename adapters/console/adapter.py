@@ -1,0 +1,144 @@
+"""The console: one local member, lines in, replies out, DMs printed inline.
+
+It is a real adapter (and the simplest end-to-end test target): feed it lines, read what
+it prints. With a terminal on stdin, forms run as prompts; piped, it reads to the end of
+input and exits, so it can be scripted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TextIO
+
+from core.errors import UserError
+from core.forms import command_from_form
+from core.service import Actor, Rapport
+from core.ui import Form, Message, Reply, plain_text
+
+PLATFORM = "console"
+WORKSPACE = "local"
+USER = "me"
+
+
+def render(reply: Reply) -> str:
+    """Plain text, with buttons shown as the commands that do the same."""
+    sections = tuple(
+        replace(s, buttons=(), text=f"{s.text}\n    → {_hints(s.buttons)}" if s.buttons else s.text)
+        for s in reply.sections
+    )
+    text = plain_text(replace(reply, buttons=(), sections=sections))
+    if reply.buttons:
+        text += f"\n→ {_hints(reply.buttons)}"
+    return text
+
+
+def _hints(buttons) -> str:
+    return " · ".join(f"`{b.command}`" if b.command else f"`press {b.action_id}`" for b in buttons)
+
+
+class ConsoleAdapter:
+    """Reads commands, prints replies; implements the Deliverer for the local member."""
+
+    def __init__(
+        self,
+        core: Rapport,
+        out: TextIO | None = None,
+        *,
+        display_name: str | None = None,
+        export_dir: Path | None = None,
+        interactive: bool | None = None,
+    ) -> None:
+        self.core = core
+        self.out = out or sys.stdout
+        self.actor = Actor(platform=PLATFORM, workspace_id=WORKSPACE, user_id=USER, display_name=display_name)
+        self.export_dir = export_dir or Path.cwd()
+        self.interactive = interactive
+        self._print_lock = asyncio.Lock()
+
+    # -- Deliverer ----------------------------------------------------------------------
+
+    async def deliver(self, message: Message) -> str | None:
+        await self.print(f"\n[DM from Rapport]\n{render(message.reply)}\n")
+        return None
+
+    # -- the loop -----------------------------------------------------------------------
+
+    async def print(self, text: str) -> None:
+        async with self._print_lock:
+            self.out.write(text if text.endswith("\n") else text + "\n")
+            self.out.flush()
+
+    async def handle_line(self, line: str, ask=None) -> Reply | None:
+        """Runs one line; ``ask`` (a coroutine prompt) runs forms as prompts."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return None
+        if line.lower() in {"quit", "exit", "/quit", "/exit"}:
+            raise EOFError
+        body = line.removeprefix("/rapport").strip() if line.lower().startswith("/rapport") else line
+        if body.lower().startswith("press "):
+            reply = await self.core.press(self.actor, body[6:].strip())
+        else:
+            reply = await self.core.run_text(self.actor, line)
+        if reply.form is not None and ask is not None:
+            reply = await self._fill(reply.form, ask) or reply
+        await self.show(reply)
+        return reply
+
+    async def show(self, reply: Reply) -> None:
+        text = ("Error: " if reply.error else "") + render(reply)
+        for attachment in reply.files:
+            path = self.export_dir / attachment.filename
+            path.write_bytes(attachment.content)
+            text += f"\n  wrote {path}"
+        await self.print(text)
+
+    async def _fill(self, form: Form, ask) -> Reply | None:
+        await self.print(f"{form.title} (press Enter to skip a field)")
+        values: dict[str, str] = {}
+        for field in form.fields:
+            hint = f" [{field.initial}]" if field.initial else (f" (e.g. {field.placeholder})" if field.placeholder else "")
+            if field.options:
+                hint += f" {'/'.join(field.options)}"
+            answer = await ask(f"  {field.label}{hint}: ")
+            if answer is None:
+                return None
+            answer = answer.strip() or field.initial
+            if answer:
+                values[field.key] = answer
+        try:
+            command_from_form(form.form_id, values)
+        except UserError as err:
+            return Reply.fail(err.message)
+        return await self.core.submit(self.actor, form.form_id, values)
+
+    async def run(self, inp: TextIO | None = None) -> None:
+        """Reads lines until end of input (or `quit`)."""
+        inp = inp or sys.stdin
+        interactive = self.interactive if self.interactive is not None else inp.isatty()
+        loop = asyncio.get_running_loop()
+
+        async def read(prompt: str = "") -> str | None:
+            if interactive and prompt:
+                await self.print(prompt.rstrip("\n") if prompt.endswith("\n") else prompt)
+            line = await loop.run_in_executor(None, inp.readline)
+            return line if line else None
+
+        if interactive:
+            await self.print("Rapport console. Type `help` for commands, `quit` to leave.")
+        while True:
+            if interactive:
+                self.out.write("rapport> ")
+                self.out.flush()
+            line = await loop.run_in_executor(None, inp.readline)
+            if not line:
+                break
+            try:
+                await self.handle_line(line, ask=read if interactive else None)
+            except EOFError:
+                break
+            except Exception as err:  # never crash on input; say what happened
+                await self.print(f"Error: something went wrong ({type(err).__name__}); nothing was changed.")

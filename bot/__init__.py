@@ -1,0 +1,1 @@
+"""The Rapport program: configuration, wiring, command line."""

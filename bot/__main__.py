@@ -1,0 +1,66 @@
+"""`rapport` (= `python -m bot`): run, console, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.config import ConfigError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rapport", description="Rapport: an informational-interview coach for career communities.")
+    sub = parser.add_subparsers(dest="cmd")
+    sub.add_parser("run", help="start every configured platform (the console when none is); the default")
+    sub.add_parser("console", help="the local console on the configured database")
+    db = sub.add_parser("db", help="database tasks")
+    db.add_argument("action", choices=["upgrade"])
+    discord = sub.add_parser("discord", help="Discord tasks")
+    discord.add_argument("action", choices=["invite-url"])
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO if args.cmd == "run" else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        settings = load_settings()
+    except ConfigError as err:
+        print(f"rapport: {err}", file=sys.stderr)
+        return 2
+
+    from bot import app
+
+    if args.cmd == "db":
+        from core.db import make_engine, upgrade
+
+        async def _upgrade() -> None:
+            engine = make_engine(settings.database_url)
+            try:
+                await upgrade(engine)
+            finally:
+                await engine.dispose()
+
+        asyncio.run(_upgrade())
+        print("database is up to date")
+        return 0
+    if args.cmd == "discord":
+        from adapters.discord.invite import invite_url
+
+        print(invite_url(settings))
+        return 0
+    try:
+        if args.cmd == "console":
+            asyncio.run(app.run_console(settings))
+        else:
+            asyncio.run(app.run(settings))
+    except KeyboardInterrupt:
+        pass
+    except ConfigError as err:
+        print(f"rapport: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Bootstrap: the one place that wires everything (engine, core, dispatcher, adapters).
+
+Nothing connects or reads the environment at import time; ``App.start()`` does the async
+start-up, ``App.stop()`` the orderly shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.config import Settings
+from core.clock import Clock, SystemClock
+from core.db import make_engine, make_sessionmaker, upgrade
+from core.dispatch import Deliverer, Dispatcher
+from core.service import Rapport
+
+log = logging.getLogger(__name__)
+
+SWEEP_JOB = "rapport-dispatch"
+
+
+class App:
+    """The running program: core service, dispatcher on a schedule, and the adapters."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.engine = None
+        self.sessionmaker = None
+        self.core: Rapport | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.scheduler: AsyncIOScheduler | None = None
+        self.deliverers: dict[str, Deliverer] = {}
+        self._kick_pending = False
+
+    async def open(self) -> Rapport:
+        """Connects, migrates, builds the core. Adapters are added before ``start_dispatch``."""
+        self.engine = make_engine(self.settings.database_url)
+        await upgrade(self.engine)
+        self.sessionmaker = make_sessionmaker(self.engine)
+        self.core = Rapport(self.sessionmaker, self.clock, self.settings.default_tz, self.settings.admin_ids)
+        self.core.on_change(self.kick)
+        return self.core
+
+    def add_deliverer(self, platform: str, deliverer: Deliverer) -> None:
+        self.deliverers[platform] = deliverer
+
+    def start_dispatch(self) -> None:
+        """Runs a sweep now (nudges that fell due while the bot was down) and every interval."""
+        assert self.sessionmaker is not None
+        self.dispatcher = Dispatcher(self.sessionmaker, self.clock, self.deliverers, self.settings.default_tz)
+        self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
+        self.scheduler.add_job(
+            self._sweep,
+            "interval",
+            seconds=self.settings.dispatch_interval,
+            id=SWEEP_JOB,
+            next_run_time=dt.datetime.now(dt.UTC),
+            # Runs missed while busy or down are not dropped (APScheduler's default grace is 1 s)
+            # but collapsed into one.
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
+        )
+        self.scheduler.start()
+
+    async def _sweep(self) -> None:
+        assert self.dispatcher is not None
+        try:
+            result = await self.dispatcher.sweep()
+            if result.claimed:
+                log.info("dispatch: %s", result)
+        except Exception:
+            log.exception("dispatch sweep failed; the next sweep will try again")
+
+    def kick(self) -> None:
+        """Something changed: sweep soon rather than at the next interval (offers, landed)."""
+        if self.scheduler is None or not self.scheduler.running:
+            return
+        job = self.scheduler.get_job(SWEEP_JOB)
+        if job is not None:
+            job.modify(next_run_time=dt.datetime.now(dt.UTC))
+
+    async def sweep_now(self) -> None:
+        if self.dispatcher is not None:
+            await self._sweep()
+
+    async def close(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self.dispatcher is not None:
+            # Let an in-flight sweep finish its marks.
+            async with self.dispatcher._lock:
+                pass
+        if self.engine is not None:
+            await self.engine.dispose()
+
+
+async def run_console(settings: Settings, inp=None, out=None) -> None:
+    """The console on the configured database, with DMs printed inline."""
+    from adapters.console.adapter import PLATFORM, ConsoleAdapter
+
+    app = App(settings)
+    core = await app.open()
+    console = ConsoleAdapter(core, out)
+    app.add_deliverer(PLATFORM, console)
+    app.start_dispatch()
+    try:
+        await console.run(inp)
+        # One last sweep, so what fell due during the session is shown before we go.
+        await app.sweep_now()
+    finally:
+        await app.close()
+
+
+async def run(settings: Settings) -> None:
+    """Starts every configured platform in one process; the console when none is."""
+    if not (settings.slack_enabled or settings.discord_enabled):
+        await run_console(settings)
+        return
+    import signal
+
+    app = App(settings)
+    await app.open()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # pragma: no cover - not on this platform
+            pass
+    runners = []
+    if settings.slack_enabled:
+        from adapters.slack.runner import start_slack
+
+        runners.append(await start_slack(app))
+    if settings.discord_enabled:
+        from adapters.discord.runner import start_discord
+
+        runners.append(await start_discord(app))
+    app.start_dispatch()
+    log.info("Rapport is running (%s)", ", ".join(app.deliverers))
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping: no new work; finishing what is in flight")
+        for runner in reversed(runners):
+            try:
+                await asyncio.wait_for(runner.stop(), timeout=8)
+            except Exception:
+                log.exception("adapter stop failed")
+        await app.close()

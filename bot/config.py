@@ -1,0 +1,100 @@
+"""Settings, read once from the environment (and a ``.env`` file) at start-up."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    """SPEC.md's configuration table."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = Field("sqlite+aiosqlite:///./rapport.db", alias="RAPPORT_DATABASE_URL")
+    default_tz: str = Field("UTC", alias="RAPPORT_DEFAULT_TZ")
+    dispatch_interval: float = Field(30.0, alias="RAPPORT_DISPATCH_INTERVAL", gt=0)
+    http_host: str = Field("0.0.0.0", alias="RAPPORT_HTTP_HOST")
+    http_port: int = Field(3000, alias="RAPPORT_HTTP_PORT")
+    admins: str = Field("", alias="RAPPORT_ADMINS")
+
+    slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_client_id: str | None = Field(None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(None, alias="SLACK_CLIENT_SECRET")
+    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
+
+    discord_token: str | None = Field(None, alias="DISCORD_TOKEN")
+    discord_api_url: str = Field("https://discord.com/api/v10", alias="DISCORD_API_URL")
+    discord_gateway_url: str | None = Field(None, alias="DISCORD_GATEWAY_URL")
+
+    @field_validator("default_tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
+        return value
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.admins.split(",") if a.strip())
+
+    @property
+    def slack_oauth(self) -> bool:
+        return bool(self.slack_client_id or self.slack_client_secret)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token or self.slack_app_token or self.slack_oauth or self.slack_signing_secret)
+
+    @property
+    def discord_enabled(self) -> bool:
+        return bool(self.discord_token)
+
+    def check(self) -> None:
+        """Stops a half-configured platform with a message naming what is missing."""
+        if self.slack_enabled:
+            if not self.slack_signing_secret and not self.slack_app_token:
+                raise ConfigError(
+                    "Slack is half-configured: set SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)."
+                )
+            if self.slack_oauth:
+                for name, value in (
+                    ("SLACK_CLIENT_ID", self.slack_client_id),
+                    ("SLACK_CLIENT_SECRET", self.slack_client_secret),
+                    ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+                ):
+                    if not value:
+                        raise ConfigError(f"Slack OAuth is half-configured: {name} is missing.")
+            elif not self.slack_bot_token:
+                raise ConfigError(
+                    "Slack is half-configured: SLACK_BOT_TOKEN is missing "
+                    "(or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for many workspaces)."
+                )
+            if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
+                raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+
+
+def load_settings(**overrides) -> Settings:
+    """Reads the settings once; raises ConfigError with a one-line message."""
+    from pydantic import ValidationError
+
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = err.get("loc") or ("?",)
+        name = str(loc[0])
+        alias = Settings.model_fields[name].alias if name in Settings.model_fields else name
+        raise ConfigError(f"{alias or name}: {err.get('msg')}") from None
+    settings.check()
+    return settings

@@ -1,0 +1,1 @@
+"""Rapport's platform-neutral core: commands, handlers, rules, drafts, storage, dispatch."""

@@ -1,0 +1,294 @@
+"""The dispatcher: claims due nudges under a lease, hands them to a Deliverer, marks them sent.
+
+Nudges are rows; a sweep runs every ``RAPPORT_DISPATCH_INTERVAL`` seconds (the scheduler
+lives in ``bot/app.py``). Claims are batched: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets
+several processes sweep one table; on SQLite a writer transaction (``BEGIN IMMEDIATE``)
+serialises claims and the conditional ``UPDATE ... WHERE status='pending'`` only touches rows
+still claimable. A claimed row whose lease runs out (a crash between claim and mark) is
+claimed again, so a nudge may be resent once after a crash, never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core import nudges as n
+from core import rules
+from core.clock import Clock
+from core.models import Member, Nudge
+from core.render import load_batch, render
+from core.service import member_time
+from core.ui import Message, Recipient, Reply
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """Base of what a Deliverer may raise."""
+
+
+class TransientError(DeliveryError):
+    """Try again later (network trouble, a 5xx)."""
+
+
+class PermanentError(DeliveryError):
+    """Never going to work (user gone, DMs closed): the nudge is marked failed."""
+
+
+class RateLimited(DeliveryError):
+    """The platform asked us to wait ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float, message: str = "rate limited") -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Deliverer(Protocol):
+    """One platform's way to DM a member. Returns the DM channel id to cache, if any."""
+
+    async def deliver(self, message: Message) -> str | None: ...
+
+
+@dataclass
+class SweepResult:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    deferred: int = 0
+
+
+MAX_ATTEMPTS = 8
+INFO_KINDS = {n.TIME_CHECK, n.DIGEST, n.NOTICE}  # nothing to do after reading: closed once sent
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """30 s, 1 min, 2 min ... capped at one hour."""
+    return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+class Dispatcher:
+    """Claims due nudges and delivers them through the platform's Deliverer."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker,
+        clock: Clock,
+        deliverers: dict[str, Deliverer],
+        default_tz: str = "UTC",
+        *,
+        lease: dt.timedelta = dt.timedelta(seconds=120),
+        batch_size: int = 500,
+        delivery_timeout: float = 30.0,
+        owner: str | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.deliverers = deliverers
+        self.default_tz = default_tz
+        self.lease = lease
+        self.batch_size = batch_size
+        self.delivery_timeout = delivery_timeout
+        self.owner = owner or uuid.uuid4().hex[:16]
+        self._lock = asyncio.Lock()
+
+    async def sweep(self, max_batches: int = 1000) -> SweepResult:
+        """Delivers everything due now, batch by batch."""
+        total = SweepResult()
+        async with self._lock:
+            for _ in range(max_batches):
+                result = await self._one_batch()
+                for name in vars(total):
+                    setattr(total, name, getattr(total, name) + getattr(result, name))
+                if result.claimed < self.batch_size:
+                    break
+        return total
+
+    # -- claim ------------------------------------------------------------------------
+
+    def _claimable(self, now: dt.datetime):
+        return or_(
+            and_(Nudge.status == "pending", Nudge.due_at <= now),
+            and_(Nudge.status == "sending", Nudge.lease_until < now),
+        )
+
+    async def claim(self, session: AsyncSession, now: dt.datetime) -> list[int]:
+        """Claims up to ``batch_size`` due nudges for the platforms this process serves."""
+        platforms = list(self.deliverers)
+        if not platforms:
+            return []
+        members = select(Member.id).where(Member.platform.in_(platforms))
+        candidates = (
+            select(Nudge.id)
+            .where(self._claimable(now), Nudge.member_id.in_(members))
+            .order_by(Nudge.due_at)
+            .limit(self.batch_size)
+        )
+        if session.bind.dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True, of=Nudge)
+        ids = list(await session.scalars(candidates))
+        if not ids:
+            return []
+        claimed = await session.scalars(
+            update(Nudge)
+            .where(Nudge.id.in_(ids), self._claimable(now))
+            .values(
+                status="sending",
+                lease_until=now + self.lease,
+                lease_owner=self.owner,
+                attempts=Nudge.attempts + 1,
+            )
+            .returning(Nudge.id)
+            .execution_options(synchronize_session=False)
+        )
+        return list(claimed)
+
+    async def _one_batch(self) -> SweepResult:
+        result = SweepResult()
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            ids = await self.claim(session, now)
+        result.claimed = len(ids)
+        if not ids:
+            return result
+
+        async with self.sessionmaker() as session:
+            rows = list(
+                await session.execute(select(Nudge, Member).join(Member, Member.id == Nudge.member_id).where(Nudge.id.in_(ids)))
+            )
+            batch = await load_batch(session, [x for x, _ in rows])
+            outgoing: list[tuple[Nudge, Member, Reply]] = []
+            deferred: list[tuple[int, dt.datetime]] = []
+            for nudge, member in rows:
+                later = rules.deliverable_at(nudge.kind, now, member_time(member, self.default_tz))
+                if later > now:
+                    deferred.append((nudge.id, later))  # quiet hours began since it was planned
+                    continue
+                try:
+                    reply = await render(session, nudge, member, batch, self.default_tz, now)
+                except Exception:
+                    log.exception("rendering nudge %s failed", nudge.id)
+                    reply = Reply(title=n.KIND_LABELS.get(nudge.kind, "A reminder"), buttons=n.buttons(nudge.id))
+                outgoing.append((nudge, member, reply))
+            await session.rollback()
+        result.deferred = len(deferred)
+
+        outcomes = await self._deliver_all(outgoing)
+        await self._record(outcomes, deferred, result)
+        return result
+
+    # -- deliver ------------------------------------------------------------------------
+
+    async def _deliver_all(self, outgoing):
+        """Delivers per workspace in sequence (platform throttles are per workspace); workspaces in parallel."""
+        groups: dict[tuple[str, str], list] = defaultdict(list)
+        for item in outgoing:
+            groups[(item[1].platform, item[1].workspace_id)].append(item)
+        outcomes: list[tuple] = []
+
+        async def run(items):
+            wait_until: float | None = None
+            for nudge, member, reply in items:
+                if wait_until is not None:
+                    outcomes.append((nudge, member, "ratelimited", wait_until, None))
+                    continue
+                message = Message(
+                    recipient=Recipient(member.platform, member.workspace_id, member.user_id, member.dm_channel_id),
+                    reply=reply,
+                    nudge_id=nudge.id,
+                    kind=nudge.kind,
+                )
+                deliverer = self.deliverers[member.platform]
+                try:
+                    channel = await asyncio.wait_for(deliverer.deliver(message), self.delivery_timeout)
+                    outcomes.append((nudge, member, "sent", None, channel))
+                except RateLimited as err:
+                    wait_until = max(1.0, err.retry_after)
+                    outcomes.append((nudge, member, "ratelimited", wait_until, None))
+                except PermanentError as err:
+                    outcomes.append((nudge, member, "failed", None, str(err)))
+                except (TransientError, TimeoutError, OSError) as err:
+                    outcomes.append((nudge, member, "retry", None, str(err) or type(err).__name__))
+                except Exception as err:  # an unknown error is treated as transient, and logged
+                    log.exception("delivering nudge %s failed", nudge.id)
+                    outcomes.append((nudge, member, "retry", None, f"{type(err).__name__}: {err}"))
+
+        await asyncio.gather(*(run(items) for items in groups.values()))
+        return outcomes
+
+    async def _record(self, outcomes, deferred, result: SweepResult) -> None:
+        now = self.clock.now()
+        sent_open: list[int] = []
+        sent_closed: list[int] = []
+        channels: dict[int, str] = {}
+        digests: list[Member] = []
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                mine = and_(Nudge.status == "sending", Nudge.lease_owner == self.owner)
+                for nudge, member, outcome, wait, info in outcomes:
+                    if outcome == "sent":
+                        (sent_closed if nudge.kind in INFO_KINDS else sent_open).append(nudge.id)
+                        if info and info != member.dm_channel_id:
+                            channels[member.id] = info
+                        if nudge.kind == n.DIGEST:
+                            digests.append(member)
+                    elif outcome == "ratelimited":
+                        result.retried += 1
+                        await session.execute(
+                            update(Nudge).where(Nudge.id == nudge.id, mine).values(
+                                status="pending", due_at=now + dt.timedelta(seconds=wait), lease_until=None,
+                                attempts=Nudge.attempts - 1, last_error="rate limited",
+                            )
+                        )
+                    elif outcome == "retry" and nudge.attempts < MAX_ATTEMPTS:
+                        result.retried += 1
+                        await session.execute(
+                            update(Nudge).where(Nudge.id == nudge.id, mine).values(
+                                status="pending", due_at=now + backoff(nudge.attempts), lease_until=None,
+                                last_error=(info or "")[:300],
+                            )
+                        )
+                    else:
+                        result.failed += 1
+                        await session.execute(
+                            update(Nudge).where(Nudge.id == nudge.id, mine).values(
+                                status="failed", closed_at=now, lease_until=None, last_error=(info or "gave up")[:300],
+                            )
+                        )
+                        if outcome == "failed":
+                            await session.execute(update(Member).where(Member.id == member.id).values(dm_failed_notice=True))
+                for ids, status in ((sent_open, "sent"), (sent_closed, "done")):
+                    for chunk in _chunks(ids, 500):
+                        done = await session.execute(
+                            update(Nudge).where(Nudge.id.in_(chunk), mine).values(
+                                status=status, sent_at=now, lease_until=None,
+                                closed_at=now if status == "done" else None,
+                            ).execution_options(synchronize_session=False)
+                        )
+                        result.sent += done.rowcount or 0
+                for member_id, channel in channels.items():
+                    await session.execute(update(Member).where(Member.id == member_id).values(dm_channel_id=channel))
+                for nudge_id, later in deferred:
+                    await session.execute(
+                        update(Nudge).where(Nudge.id == nudge_id, mine).values(
+                            status="pending", due_at=later, lease_until=None, attempts=Nudge.attempts - 1,
+                        )
+                    )
+                for member in digests:
+                    fresh = await session.get(Member, member.id)
+                    if fresh is not None:
+                        await n.schedule_digest(session, fresh, now + dt.timedelta(minutes=1), self.default_tz)
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

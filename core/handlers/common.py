@@ -1,0 +1,176 @@
+"""Helpers the handlers share: finding contacts by name, mentions, touches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import func, select
+
+from core import nudges as n
+from core import rules
+from core.errors import UserError
+from core.models import ContactRow, Member
+from core.service import Ctx
+
+# Platform mentions: Slack <@U123> / <@U123|name>, Discord <@123> / <@!123>.
+MENTION = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
+# "Jane Doe (Acme)" picks one of two Jane Does; "#12" picks by id.
+QUALIFIED = re.compile(r"^(.*?)\s*\(([^)]+)\)\s*$")
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def clean_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise UserError("A name can't be empty. Try: `/rapport add Jane Doe`")
+    return name
+
+
+def label(contact: ContactRow) -> str:
+    return f"{contact.name} ({contact.company})" if contact.company else contact.name
+
+
+async def matches(ctx: Ctx, name: str) -> list[ContactRow]:
+    """Contacts of this member whose name is ``name`` (case-insensitive)."""
+    key = name_key(name)
+    rows = await ctx.session.scalars(
+        select(ContactRow)
+        .where(ContactRow.member_id == ctx.member.id, ContactRow.name_key == key)
+        .order_by(ContactRow.id)
+    )
+    return list(rows)
+
+
+async def mention_name(ctx: Ctx, text: str) -> tuple[str, str | None]:
+    """``<@U1|jane>`` -> ("jane", "U1"); other text -> (text, None)."""
+    m = MENTION.match(text.strip())
+    if not m:
+        return text, None
+    user_id, shown = m.group(1), (m.group(2) or "").strip()
+    if not shown:
+        other = await ctx.session.scalar(
+            select(Member.display_name).where(
+                Member.platform == ctx.member.platform,
+                Member.workspace_id == ctx.member.workspace_id,
+                Member.user_id == user_id,
+            )
+        )
+        shown = other or f"member {user_id}"
+    return shown, user_id
+
+
+async def find_contact(ctx: Ctx, raw: str, verb: str, *, create: bool = False) -> tuple[ContactRow, bool]:
+    """Resolves a name to one contact. Returns ``(contact, created)``.
+
+    Exact names match case-insensitively; ``Name (Company)`` or ``#id`` picks among
+    namesakes. With ``create``, an unknown name becomes a new contact; without it, a
+    unique partial match is accepted and anything else is a one-line error.
+    """
+    text, linked = await mention_name(ctx, raw)
+    text = clean_name(text)
+    if linked:
+        row = await ctx.session.scalar(
+            select(ContactRow).where(ContactRow.member_id == ctx.member.id, ContactRow.linked_user_id == linked)
+        )
+        if row is not None:
+            return row, False
+    if text.startswith("#") and text[1:].isdigit():
+        row = await ctx.session.get(ContactRow, int(text[1:]))
+        if row is None or row.member_id != ctx.member.id:
+            raise UserError(f"You have no contact {text}. `/rapport contacts` lists them.")
+        return row, False
+    found = await matches(ctx, text)
+    if not found:
+        q = QUALIFIED.match(text)
+        if q:
+            company = q.group(2).casefold()
+            found = [r for r in await matches(ctx, q.group(1)) if (r.company or "").casefold() == company]
+    if len(found) == 1:
+        return found[0], False
+    if len(found) > 1:
+        options = ", ".join(f"`{label(r)}`" for r in found[:5])
+        raise UserError(
+            f"You have {len(found)} contacts named {text}: {options}. Say which, e.g. "
+            f"`/rapport {verb} {label(found[0])}` (or `#{found[0].id}`)."
+        )
+    if create:
+        contact = new_contact(ctx, text)
+        contact.linked_user_id = linked
+        ctx.session.add(contact)
+        await ctx.session.flush()
+        return contact, True
+    partial = await partial_matches(ctx, text)
+    if len(partial) == 1:
+        return partial[0], False
+    if len(partial) > 1:
+        options = ", ".join(f"`{r.name}`" for r in partial[:5])
+        raise UserError(f"“{text}” could be {options}. Say the full name: `/rapport {verb} {partial[0].name}`")
+    raise UserError(f"You have no contact named {text}. Add them first: `/rapport add {text}`")
+
+
+async def partial_matches(ctx: Ctx, text: str) -> list[ContactRow]:
+    key = name_key(text)
+    if len(key) < 2:
+        return []
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = await ctx.session.scalars(
+        select(ContactRow)
+        .where(
+            ContactRow.member_id == ctx.member.id,
+            func.lower(ContactRow.name_key).like(f"{escaped}%", escape="\\")
+            | func.lower(ContactRow.name_key).like(f"% {escaped}%", escape="\\"),
+        )
+        .order_by(ContactRow.name_key)
+        .limit(6)
+    )
+    return list(rows)
+
+
+def new_contact(ctx: Ctx, name: str) -> ContactRow:
+    return ContactRow(
+        member_id=ctx.member.id,
+        name=name,
+        name_key=name_key(name),
+        status="new",
+        referrals_pending=False,
+        created_at=ctx.now,
+    )
+
+
+STATUS_ORDER = {"new": 0, "reached-out": 1, "replied": 2, "scheduled": 3, "met": 4}
+
+
+def advance_status(contact: ContactRow, status: str) -> None:
+    """Statuses only move forward (met stays met when you reach out again)."""
+    if STATUS_ORDER.get(status, 0) >= STATUS_ORDER.get(contact.status, 0):
+        contact.status = status
+
+
+async def touch(ctx: Ctx, contact: ContactRow, when: dt.datetime) -> None:
+    """A logged touch: moves last touch, and restarts stay-in-touch for people you've met."""
+    if contact.last_touch_at is None or when > contact.last_touch_at:
+        contact.last_touch_at = when
+    if contact.status != "met":
+        return
+    await n.cancel(ctx.session, ctx.member.id, [n.STAY_IN_TOUCH], ctx.now, contact_id=contact.id)
+    due = rules.stay_in_touch(contact.last_touch_at, ctx.now, ctx.who)
+    await n.schedule(ctx.session, ctx.member, n.STAY_IN_TOUCH, due, ctx.now, ctx.core.default_tz, contact_id=contact.id)
+
+
+def yes_no(value: str, key: str, example: str) -> bool:
+    v = value.strip().lower()
+    if v in {"yes", "y", "true", "on", "1", "done", "sent"}:
+        return True
+    if v in {"no", "n", "false", "off", "0", "not yet"}:
+        return False
+    raise UserError(f"`{key}:` takes yes or no. Try: `{example}`")
+
+
+def split_names(text: str) -> list[str]:
+    """``Bob Li, Ana Ruiz and Cy Oh`` -> three names."""
+    parts = re.split(r",|;|\band\b|&", text)
+    return [" ".join(p.split()) for p in parts if p.strip()]

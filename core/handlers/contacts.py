@@ -1,0 +1,160 @@
+"""Contacts: add one, show one, list them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core import commands as c
+from core import drafts
+from core import nudges as n
+from core.errors import UserError
+from core.handlers.common import (
+    STATUS_ORDER,
+    clean_name,
+    find_contact,
+    label,
+    matches,
+    mention_name,
+    new_contact,
+)
+from core.models import ContactRow, Meeting, Member, Nudge, Outreach
+from core.service import Ctx, handles
+from core.timeparse import fmt_ago, fmt_when
+from core.ui import Reply, Section
+
+ADD_EXAMPLE = c.SPECS["add"].example
+LIST_LIMIT = 50
+
+
+@handles(c.Add)
+async def add(ctx: Ctx, cmd: c.Add) -> Reply:
+    """Adds a contact; `referred-by:` links them to another contact or a community member."""
+    name, linked = await mention_name(ctx, cmd.name)
+    name = clean_name(name)
+    for existing in await matches(ctx, name):
+        if (existing.company or "").casefold() == (cmd.company or "").casefold():
+            raise UserError(f"{label(existing)} is already in your contacts. `/rapport contact {existing.name}` shows them.")
+    contact = new_contact(ctx, name)
+    contact.linked_user_id = linked
+    for attr in ("company", "role", "field", "email", "phone", "notes"):
+        setattr(contact, attr, getattr(cmd, attr))
+    referrer_text = None
+    if cmd.referred_by:
+        referrer_text = await _link_referrer(ctx, contact, cmd.referred_by)
+    ctx.session.add(contact)
+    await ctx.session.flush()
+    fields = [(k, v) for k, v in (("Company", cmd.company), ("Role", cmd.role), ("Field", cmd.field)) if v]
+    if referrer_text:
+        fields.append(("Referred by", referrer_text))
+    tip = (
+        f"When you write, name {referrer_text} in your first line: “I was referred to you by {referrer_text}.”"
+        if referrer_text
+        else "Reach out asking for twenty minutes of advice, not a job."
+    )
+    return Reply(title=f"Added {contact.name} to your contacts", fields=tuple(fields), context=tip)
+
+
+async def _link_referrer(ctx: Ctx, contact: ContactRow, raw: str) -> str:
+    text, linked = await mention_name(ctx, raw)
+    if linked:
+        other = await ctx.session.scalar(
+            select(Member).where(
+                Member.platform == ctx.member.platform,
+                Member.workspace_id == ctx.member.workspace_id,
+                Member.user_id == linked,
+            )
+        )
+        if other is not None:
+            contact.referred_by_member_id = other.id
+            return other.display_name or text
+    referrer, _ = await find_contact(ctx, text, "add", create=True)
+    contact.referred_by_contact_id = referrer.id
+    return referrer.name
+
+
+@handles(c.Contact)
+async def show_contact(ctx: Ctx, cmd: c.Contact) -> Reply:
+    """One contact's history: meetings, notes, who referred whom, open nudges."""
+    contact, _ = await find_contact(ctx, cmd.name, "contact")
+    fields: list[tuple[str, str]] = [("Status", contact.status), ("Last touch", fmt_ago(contact.last_touch_at, ctx.now, ctx.tz))]
+    for label_, attr in (("Company", "company"), ("Role", "role"), ("Field", "field"), ("Email", "email"), ("Phone", "phone")):
+        if getattr(contact, attr):
+            fields.append((label_, getattr(contact, attr)))
+    chain = await drafts.referral_chain(ctx.session, contact)
+    if len(chain) > 1:
+        fields.append(("Referral chain", " ← ".join(chain)))
+    referred = list(
+        await ctx.session.scalars(
+            select(ContactRow.name).where(ContactRow.referred_by_contact_id == contact.id).order_by(ContactRow.name)
+        )
+    )
+    if referred:
+        fields.append(("Referred you to", ", ".join(referred)))
+    if contact.referrals_pending:
+        fields.append(("Referrals", "pending: they're thinking about whom to suggest"))
+    if contact.notes:
+        fields.append(("Notes", contact.notes))
+    sections: list[Section] = []
+    for meeting in await ctx.session.scalars(
+        select(Meeting).where(Meeting.contact_id == contact.id).order_by(Meeting.at.desc()).limit(10)
+    ):
+        state = "Upcoming" if meeting.status == "scheduled" else "Met"
+        mfields = []
+        if meeting.where:
+            mfields.append(("Where", meeting.where))
+        if meeting.opportunities:
+            mfields.append(("Opportunities", meeting.opportunities))
+        if meeting.status == "held":
+            mfields.append(("Thank-you", "sent" if meeting.thanked_at else "not yet"))
+        sections.append(Section(title=f"{state} {fmt_when(meeting.at, ctx.tz)}", text=meeting.notes or "", fields=tuple(mfields)))
+    for outreach in await ctx.session.scalars(
+        select(Outreach).where(Outreach.contact_id == contact.id).order_by(Outreach.at.desc()).limit(5)
+    ):
+        state = f"replied {fmt_ago(outreach.replied_at, ctx.now, ctx.tz)}" if outreach.replied_at else "no reply yet"
+        sections.append(Section(title=f"Reached out {fmt_when(outreach.at, ctx.tz)}", text=f"{outreach.via or 'message'}; {state}"))
+    for nudge in await ctx.session.scalars(
+        select(Nudge).where(Nudge.contact_id == contact.id, Nudge.status.in_(n.OPEN)).order_by(Nudge.due_at).limit(10)
+    ):
+        sections.append(
+            Section(
+                title=f"#{nudge.id} {n.KIND_LABELS.get(nudge.kind, nudge.kind)}",
+                text=f"due {fmt_when(nudge.due_at, ctx.tz)}",
+                buttons=n.buttons(nudge.id),
+            )
+        )
+    return Reply(title=label(contact), fields=tuple(fields), sections=tuple(sections))
+
+
+@handles(c.Contacts)
+async def list_contacts(ctx: Ctx, cmd: c.Contacts) -> Reply:
+    """Your contacts, most recently touched first."""
+    query = select(ContactRow).where(ContactRow.member_id == ctx.member.id)
+    if cmd.status:
+        status = cmd.status.strip().lower()
+        if status not in STATUS_ORDER:
+            raise UserError(f"`status:` is one of {', '.join(STATUS_ORDER)}. Try: `/rapport contacts status: met`")
+        query = query.where(ContactRow.status == status)
+    rows = list(await ctx.session.scalars(query.order_by(ContactRow.last_touch_at.desc().nulls_last(), ContactRow.name_key)))
+    if not rows:
+        if cmd.status:
+            return Reply(text=f"No contacts with status {cmd.status}.")
+        return Reply(
+            title="No contacts yet",
+            text="Start with people who know you: `/rapport add Jane Doe company: Acme`, or log a meeting with `/rapport log`.",
+        )
+    names = {r.id: r.name for r in rows}
+    missing = {r.referred_by_contact_id for r in rows if r.referred_by_contact_id and r.referred_by_contact_id not in names}
+    if missing:
+        for rid, rname in await ctx.session.execute(select(ContactRow.id, ContactRow.name).where(ContactRow.id.in_(missing))):
+            names[rid] = rname
+    lines = []
+    for r in rows[:LIST_LIMIT]:
+        bits = [r.name]
+        if r.company:
+            bits.append(f"({r.company})")
+        line = " ".join(bits) + f": {r.status}, last touch {fmt_ago(r.last_touch_at, ctx.now, ctx.tz)}"
+        if r.referred_by_contact_id:
+            line += f", referred by {names.get(r.referred_by_contact_id, '?')}"
+        lines.append("• " + line)
+    more = f"\n…and {len(rows) - LIST_LIMIT} more." if len(rows) > LIST_LIMIT else ""
+    return Reply(title=f"Your contacts ({len(rows)})", text="\n".join(lines) + more)

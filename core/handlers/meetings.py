@@ -1,0 +1,211 @@
+"""Meetings: log one that happened, schedule one that's coming, prepare for it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from core import commands as c
+from core import drafts, rules
+from core import nudges as n
+from core.errors import UserError
+from core.handlers.common import (
+    advance_status,
+    find_contact,
+    new_contact,
+    split_names,
+    touch,
+    yes_no,
+)
+from core.handlers.common import matches as name_matches
+from core.models import ContactRow, Meeting, Outreach
+from core.service import Ctx, handles
+from core.timeparse import fmt_when, parse_when
+from core.ui import Reply
+
+LOG_EXAMPLE = c.SPECS["log"].example
+SCHEDULED_EXAMPLE = c.SPECS["scheduled"].example
+FUTURE_SLACK = dt.timedelta(minutes=5)
+
+
+@handles(c.Log)
+async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
+    """Logs a held meeting and lines up thank-you, referrer update, check-back, one-month note."""
+    at = ctx.now
+    if cmd.when:
+        at = parse_when(cmd.when, ctx.now, ctx.tz, "past", LOG_EXAMPLE)
+        if at > ctx.now + FUTURE_SLACK:
+            raise UserError(
+                f"{fmt_when(at, ctx.tz)} is still to come. For an upcoming meeting use "
+                f"`/rapport scheduled {cmd.name} when: {cmd.when}`"
+            )
+    thanked = yes_no(cmd.thanked, "thanked", LOG_EXAMPLE) if cmd.thanked else False
+    pending_referrals = bool(cmd.referrals and cmd.referrals.strip().lower() == "pending")
+    referral_names = [] if pending_referrals or not cmd.referrals else split_names(cmd.referrals)
+    for name in referral_names:
+        if len(name) > c.NAME_MAX:
+            raise UserError(f"A referral name is over {c.NAME_MAX} characters. Separate names with commas: `{LOG_EXAMPLE}`")
+
+    contact, created = await find_contact(ctx, cmd.name, "log", create=True)
+    if cmd.company:
+        contact.company = cmd.company
+    if cmd.role:
+        contact.role = cmd.role
+
+    meeting = await _scheduled_meeting_near(ctx, contact, at)
+    if meeting is not None:
+        meeting.status = "held"
+        meeting.at = at
+        await n.cancel(ctx.session, ctx.member.id, [n.PREP, n.TIME_CHECK], ctx.now, meeting_id=meeting.id)
+    else:
+        meeting = Meeting(member_id=ctx.member.id, contact_id=contact.id, at=at, status="held", created_at=ctx.now)
+        ctx.session.add(meeting)
+    meeting.notes = cmd.notes
+    meeting.opportunities = cmd.opportunities
+    meeting.thanked_at = ctx.now if thanked else None
+    await ctx.session.flush()
+
+    advance_status(contact, "met")
+    # Meeting them answers any outreach still waiting.
+    await n.cancel(ctx.session, ctx.member.id, [n.FOLLOW_UP], ctx.now, contact_id=contact.id)
+    for outreach in await ctx.session.scalars(
+        select(Outreach).where(Outreach.contact_id == contact.id, Outreach.replied_at.is_(None))
+    ):
+        outreach.replied_at = at
+    await touch(ctx, contact, at)
+
+    upcoming: list[tuple[str, dt.datetime]] = []
+    tz_default = ctx.core.default_tz
+
+    async def plan(kind: str, due: dt.datetime, **extra) -> None:
+        nudge = await n.schedule(
+            ctx.session, ctx.member, kind, due, ctx.now, tz_default,
+            contact_id=contact.id, meeting_id=meeting.id, **extra,
+        )
+        upcoming.append((kind, nudge.due_at))
+
+    if not thanked:
+        due, last = rules.thank_you(at, ctx.now, ctx.who)
+        await plan(n.THANK_YOU, due)
+        if last is not None:
+            await plan(n.THANK_YOU, last, payload={"last": True})
+    if contact.referred_by_contact_id or contact.referred_by_member_id:
+        await plan(n.UPDATE_REFERRER, rules.update_referrer(at, ctx.now, ctx.who))
+    if pending_referrals:
+        contact.referrals_pending = True
+        await plan(n.CHECK_BACK, rules.check_back(at, ctx.now))
+    await plan(n.SECOND_THANK_YOU, rules.second_thank_you(at, ctx.now))
+
+    referred: list[str] = []
+    for name in referral_names:
+        referred.append(await _add_referral(ctx, contact, name))
+    if referral_names:
+        contact.referrals_pending = False
+        await n.cancel(ctx.session, ctx.member.id, [n.CHECK_BACK], ctx.now, contact_id=contact.id)
+
+    fields: list[tuple[str, str]] = [("When", fmt_when(at, ctx.tz))]
+    if contact.company:
+        fields.append(("Company", contact.company))
+    if referred:
+        fields.append(("Referrals", "; ".join(referred)))
+    if pending_referrals:
+        fields.append(("Referrals", "pending: I'll remind you to check back in three days"))
+    if thanked:
+        fields.append(("Thank-you", "already sent. Nicely done."))
+    for kind, due in sorted(upcoming, key=lambda item: item[1]):
+        fields.append((n.KIND_LABELS[kind], fmt_when(due, ctx.tz)))
+    title = f"Logged your meeting with {contact.name}" + (" (new contact)" if created else "")
+    tip = drafts.after_meeting_tip(thanked)
+    return Reply(title=title, fields=tuple(fields), context=tip)
+
+
+async def _scheduled_meeting_near(ctx: Ctx, contact: ContactRow, at: dt.datetime) -> Meeting | None:
+    window = dt.timedelta(hours=36)
+    return await ctx.session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.contact_id == contact.id,
+            Meeting.status == "scheduled",
+            Meeting.at >= at - window,
+            Meeting.at <= at + window,
+        )
+        .order_by(Meeting.at)
+        .limit(1)
+    )
+
+
+async def _add_referral(ctx: Ctx, referrer: ContactRow, name: str) -> str:
+    """A person the contact suggested: a new contact referred by them, or an existing one updated."""
+    found = await name_matches(ctx, name)
+    if len(found) == 1:
+        existing = found[0]
+        if existing.id == referrer.id:
+            return f"{existing.name} (that's who you met)"
+        if existing.referred_by_contact_id is None and existing.referred_by_member_id is None:
+            existing.referred_by_contact_id = referrer.id
+            return f"{existing.name} (already a contact; now referred by {referrer.name})"
+        return f"{existing.name} (already a contact)"
+    contact = new_contact(ctx, name)
+    contact.referred_by_contact_id = referrer.id
+    ctx.session.add(contact)
+    await ctx.session.flush()
+    return f"{contact.name} (new contact, referred by {referrer.name})"
+
+
+@handles(c.Scheduled)
+async def schedule_meeting(ctx: Ctx, cmd: c.Scheduled) -> Reply:
+    """An upcoming meeting: a prep nudge before it and a twenty-minute check during it."""
+    if not cmd.when:
+        raise UserError(f"When is it? Add `when:`. Try: `{SCHEDULED_EXAMPLE}`")
+    start = parse_when(cmd.when, ctx.now, ctx.tz, "future", SCHEDULED_EXAMPLE)
+    if start <= ctx.now:
+        raise UserError(
+            f"{fmt_when(start, ctx.tz)} has already passed. If you met, log it: "
+            f"`/rapport log {cmd.name} when: {cmd.when}`"
+        )
+    contact, created = await find_contact(ctx, cmd.name, "scheduled", create=True)
+    meeting = Meeting(
+        member_id=ctx.member.id, contact_id=contact.id, at=start, status="scheduled",
+        where=cmd.where, created_at=ctx.now,
+    )
+    ctx.session.add(meeting)
+    await ctx.session.flush()
+    advance_status(contact, "scheduled")
+    await n.cancel(ctx.session, ctx.member.id, [n.FOLLOW_UP], ctx.now, contact_id=contact.id)
+    await touch(ctx, contact, ctx.now)
+    fields = [("When", fmt_when(start, ctx.tz))]
+    if cmd.where:
+        fields.append(("Where", cmd.where))
+    prep_due = rules.prep(start, ctx.now, ctx.who)
+    if prep_due is not None:
+        nudge = await n.schedule(ctx.session, ctx.member, n.PREP, prep_due, ctx.now, ctx.core.default_tz,
+                                 contact_id=contact.id, meeting_id=meeting.id)
+        fields.append(("Prep kit", fmt_when(nudge.due_at, ctx.tz)))
+    check_due = rules.time_check(start, ctx.now)
+    if check_due is not None:
+        nudge = await n.schedule(ctx.session, ctx.member, n.TIME_CHECK, check_due, ctx.now, ctx.core.default_tz,
+                                 contact_id=contact.id, meeting_id=meeting.id)
+        fields.append(("Twenty-minute check", fmt_when(nudge.due_at, ctx.tz)))
+    return Reply(
+        title=f"Meeting with {contact.name} is on the calendar" + (" (new contact)" if created else ""),
+        fields=tuple(fields),
+        context="Ask for twenty minutes and keep to it. Be there ten minutes early, notebook in hand.",
+    )
+
+
+@handles(c.Prep)
+async def prep(ctx: Ctx, cmd: c.Prep) -> Reply:
+    """The prep kit (seeds 000 and 003), with the contact's context when one is named."""
+    contact = None
+    history: list[Meeting] = []
+    referrer = None
+    if cmd.name:
+        contact, _ = await find_contact(ctx, cmd.name, "prep")
+        history = list(
+            await ctx.session.scalars(
+                select(Meeting).where(Meeting.contact_id == contact.id, Meeting.status == "held").order_by(Meeting.at)
+            )
+        )
+        referrer = await drafts.referrer_name(ctx.session, contact)
+    return drafts.prep_kit(ctx.member, contact, referrer, history, ctx.tz)

@@ -1,0 +1,71 @@
+"""Outreach: you reached out; they replied."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core import commands as c
+from core import nudges as n
+from core import rules
+from core.errors import UserError
+from core.handlers.common import advance_status, find_contact, touch
+from core.models import Outreach
+from core.service import Ctx, handles
+from core.timeparse import fmt_when, parse_when
+from core.ui import Reply
+
+EXAMPLE = c.SPECS["reached-out"].example
+
+
+@handles(c.ReachedOut)
+async def reached_out(ctx: Ctx, cmd: c.ReachedOut) -> Reply:
+    """Logs an outreach and schedules the follow-up (exactly when promised, else Tue-Thu)."""
+    promised = None
+    if cmd.follow_up:
+        promised = parse_when(cmd.follow_up, ctx.now, ctx.tz, "future", EXAMPLE)
+        if promised <= ctx.now:
+            raise UserError(f"{fmt_when(promised, ctx.tz)} has already passed; pick a time to come. Try: `{EXAMPLE}`")
+    contact, created = await find_contact(ctx, cmd.name, "reached-out", create=True)
+    outreach = Outreach(member_id=ctx.member.id, contact_id=contact.id, at=ctx.now, via=cmd.via)
+    ctx.session.add(outreach)
+    await ctx.session.flush()
+    # A newer outreach replaces the follow-ups of older ones to the same person.
+    await n.cancel(ctx.session, ctx.member.id, [n.FOLLOW_UP], ctx.now, contact_id=contact.id)
+    due = rules.follow_up(ctx.now, ctx.now, ctx.who, promised)
+    nudge = await n.schedule(ctx.session, ctx.member, n.FOLLOW_UP, due, ctx.now, ctx.core.default_tz,
+                             contact_id=contact.id, outreach_id=outreach.id)
+    outreach.follow_up_at = nudge.due_at
+    advance_status(contact, "reached-out")
+    await touch(ctx, contact, ctx.now)
+    fields = []
+    if cmd.via:
+        fields.append(("Via", cmd.via))
+    why = "as you promised them" if promised else "five days on, on a Tuesday to Thursday, when people answer"
+    fields.append(("Follow-up", f"{fmt_when(nudge.due_at, ctx.tz)} ({why})"))
+    return Reply(
+        title=f"Noted: you reached out to {contact.name}" + (" (new contact)" if created else ""),
+        fields=tuple(fields),
+        context="No answer yet is normal: people travel and messages get buried. Tell me `replied` when they do.",
+    )
+
+
+@handles(c.Replied)
+async def replied(ctx: Ctx, cmd: c.Replied) -> Reply:
+    """The contact answered: pending follow-ups are cancelled."""
+    contact, _ = await find_contact(ctx, cmd.name, "replied")
+    waiting = list(
+        await ctx.session.scalars(
+            select(Outreach).where(Outreach.contact_id == contact.id, Outreach.replied_at.is_(None))
+        )
+    )
+    for outreach in waiting:
+        outreach.replied_at = ctx.now
+    cancelled = await n.cancel(ctx.session, ctx.member.id, [n.FOLLOW_UP], ctx.now, contact_id=contact.id)
+    advance_status(contact, "replied")
+    await touch(ctx, contact, ctx.now)
+    note = f"I cancelled {cancelled} follow-up reminder{'s' if cancelled != 1 else ''}." if cancelled else "No follow-ups were pending."
+    return Reply(
+        title=f"{contact.name} replied. Good news!",
+        text=note,
+        context=f"Next: set a time. `/rapport scheduled {contact.name} when: ...` and I'll send a prep kit the day before.",
+    )

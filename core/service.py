@@ -1,0 +1,257 @@
+"""The core's front door: adapters hand it an Actor and a command, text, button or form.
+
+One transaction per command: a handler either commits everything it did or, on a
+:class:`UserError`, nothing at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core import commands as c
+from core.clock import Clock
+from core.errors import UserError
+from core.models import Community, Member
+from core.rules import MemberTime, parse_clock
+from core.ui import Reply
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, as the adapter knows them."""
+
+    platform: str
+    workspace_id: str
+    user_id: str
+    display_name: str | None = None
+    tz: str | None = None  # the platform's time zone for the user, where it has one
+    is_organizer: bool = False
+
+
+@dataclass
+class Ctx:
+    """What a handler gets: its session (one transaction), the member, the time."""
+
+    session: AsyncSession
+    core: Rapport
+    actor: Actor
+    member: Member
+    now: dt.datetime
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return member_zone(self.member, self.core.default_tz)
+
+    @property
+    def who(self) -> MemberTime:
+        return member_time(self.member, self.core.default_tz)
+
+    async def community(self) -> Community:
+        return await self.core.community(self.session, self.actor.platform, self.actor.workspace_id, self.now)
+
+
+def member_zone(member: Member, default_tz: str) -> ZoneInfo:
+    for name in (member.tz, member.platform_tz, default_tz):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def member_time(member: Member, default_tz: str) -> MemberTime:
+    return MemberTime(
+        tz=member_zone(member, default_tz),
+        quiet_start=parse_clock(member.quiet_start or "21:00"),
+        quiet_end=parse_clock(member.quiet_end or "08:00"),
+        stay_in_touch_days=member.stay_in_touch_days or 90,
+    )
+
+
+Handler = Callable[[Ctx, c.Command], Awaitable[Reply]]
+HANDLERS: dict[type[c.Command], Handler] = {}
+
+
+def handles(cls: type[c.Command]):
+    """Registers a handler for a command class."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[cls] = fn
+        return fn
+
+    return register
+
+
+ButtonHandler = Callable[[Ctx, list[str]], Awaitable[Reply]]
+BUTTONS: dict[str, ButtonHandler] = {}
+
+
+def on_button(prefix: str):
+    """Registers a handler for buttons whose action id starts with ``prefix:``."""
+
+    def register(fn: ButtonHandler) -> ButtonHandler:
+        BUTTONS[prefix] = fn
+        return fn
+
+    return register
+
+
+class Rapport:
+    """The core service, wired once in ``bot/app.py``."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker,
+        clock: Clock,
+        default_tz: str = "UTC",
+        admins: frozenset[str] = frozenset(),
+    ) -> None:
+        from core import handlers  # noqa: F401  - registers the handlers
+
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.default_tz = default_tz
+        self.admins = admins
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """``listener`` runs after a command commits (the dispatcher uses it to sweep soon)."""
+        self._listeners.append(listener)
+
+    # -- entry points -----------------------------------------------------------------
+
+    async def run_text(self, actor: Actor, text: str) -> Reply:
+        """Parses and runs one line of the text grammar."""
+        try:
+            command = c.parse(text)
+        except UserError as err:
+            return Reply.fail(err.message)
+        return await self.execute(actor, command)
+
+    async def execute(self, actor: Actor, command: c.Command) -> Reply:
+        """Runs a command in one transaction; a form opens for a bare creating verb."""
+        from core.forms import form_for
+
+        spec = c.SPECS[command.verb]
+        if spec.creates and c.is_bare(command):
+            form = form_for(command.verb)
+            if form is not None:
+                return Reply(
+                    title=form.title,
+                    text=f"Fill in the form, or type it in one line: `{spec.example}`",
+                    form=form,
+                )
+        handler = HANDLERS.get(type(command))
+        if handler is None:
+            return Reply.fail(f"`{command.verb}` isn't available here yet. Type `/rapport help` for what is.")
+        return await self._in_transaction(actor, lambda ctx: handler(ctx, command))
+
+    async def press(self, actor: Actor, action_id: str) -> Reply:
+        """A button press. Action ids are stable, e.g. ``nudge:done:42``."""
+        prefix, _, rest = action_id.partition(":")
+        handler = BUTTONS.get(prefix)
+        if handler is None:
+            return Reply.fail("That button is no longer in use. Type `/rapport nudges` to see what's open.")
+        args = rest.split(":") if rest else []
+        return await self._in_transaction(actor, lambda ctx: handler(ctx, args))
+
+    async def submit(self, actor: Actor, form_id: str, values: dict[str, str]) -> Reply:
+        """A form submission: ``form:<verb>`` runs the verb with the fields' values."""
+        from core.forms import command_from_form
+
+        try:
+            command = command_from_form(form_id, values)
+        except UserError as err:
+            return Reply.fail(err.message)
+        return await self.execute(actor, command)
+
+    async def _in_transaction(self, actor: Actor, body: Callable[[Ctx], Awaitable[Reply]]) -> Reply:
+        for attempt in range(2):
+            try:
+                async with self.sessionmaker() as session:
+                    async with session.begin():
+                        now = self.clock.now()
+                        member = await self.member(session, actor, now)
+                        ctx = Ctx(session=session, core=self, actor=actor, member=member, now=now)
+                        reply = await body(ctx)
+                    for hook in ctx.after_commit:
+                        await hook()
+                self._notify()
+                return reply
+            except UserError as err:
+                return Reply.fail(err.message)
+            except IntegrityError:
+                # Two first commands of a new member raced to create it; the retry finds it.
+                if attempt == 0:
+                    continue
+                log.exception("integrity error running a command")
+                break
+        return Reply.fail("Something went wrong saving that; nothing was changed. Please try again.")
+
+    def _notify(self) -> None:
+        for listener in self._listeners:
+            try:
+                listener()
+            except Exception:  # a listener must never break a reply
+                log.exception("change listener failed")
+
+    # -- members and communities -----------------------------------------------------
+
+    async def member(self, session: AsyncSession, actor: Actor, now: dt.datetime) -> Member:
+        """Finds or creates the acting member; keeps name and platform time zone fresh."""
+        member = await session.scalar(
+            select(Member).where(
+                Member.platform == actor.platform,
+                Member.workspace_id == actor.workspace_id,
+                Member.user_id == actor.user_id,
+            )
+        )
+        if member is None:
+            member = Member(
+                platform=actor.platform,
+                workspace_id=actor.workspace_id,
+                user_id=actor.user_id,
+                display_name=actor.display_name,
+                platform_tz=actor.tz,
+                quiet_start="21:00",
+                quiet_end="08:00",
+                stay_in_touch_days=90,
+                digest=True,
+                created_at=now,
+            )
+            session.add(member)
+            await session.flush()
+            from core.nudges import schedule_digest
+
+            await schedule_digest(session, member, now, self.default_tz)
+        else:
+            if actor.display_name and member.display_name != actor.display_name:
+                member.display_name = actor.display_name
+            if actor.tz and member.platform_tz != actor.tz:
+                member.platform_tz = actor.tz
+        return member
+
+    async def community(self, session: AsyncSession, platform: str, workspace_id: str, now: dt.datetime) -> Community:
+        row = await session.scalar(
+            select(Community).where(Community.platform == platform, Community.workspace_id == workspace_id)
+        )
+        if row is None:
+            row = Community(platform=platform, workspace_id=workspace_id, created_at=now)
+            session.add(row)
+            await session.flush()
+        return row
+
+    def is_organizer(self, actor: Actor) -> bool:
+        return actor.is_organizer or actor.user_id in self.admins
