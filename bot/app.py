@@ -15,7 +15,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import Settings
 from core.clock import Clock, SystemClock
 from core.db import make_engine, make_sessionmaker, upgrade
-from core.dispatch import Deliverer, Dispatcher
+from core.dispatch import Dispatcher
+from core.ports import Deliverer, Platform
 from core.service import Rapport
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,14 @@ class App:
         return self.core
 
     def add_deliverer(self, platform: str, deliverer: Deliverer) -> None:
+        """Nudges of members on ``platform`` go through ``deliverer``."""
         self.deliverers[platform] = deliverer
+
+    def add_platform(self, name: str, platform: Platform) -> None:
+        """A full platform: DMs through the dispatcher, channel posts for the core."""
+        self.add_deliverer(name, platform)
+        assert self.core is not None, "call open() first"
+        self.core.register_platform(name, platform)
 
     def start_dispatch(self) -> None:
         """Runs a sweep now (nudges that fell due while the bot was down) and every interval."""

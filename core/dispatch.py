@@ -16,7 +16,6 @@ import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,37 +24,12 @@ from core import nudges as n
 from core import rules
 from core.clock import Clock
 from core.models import Member, Nudge
+from core.ports import Deliverer, PermanentError, RateLimited, TransientError
 from core.render import load_batch, render
 from core.service import member_time
 from core.ui import Message, Recipient, Reply
 
 log = logging.getLogger(__name__)
-
-
-class DeliveryError(Exception):
-    """Base of what a Deliverer may raise."""
-
-
-class TransientError(DeliveryError):
-    """Try again later (network trouble, a 5xx)."""
-
-
-class PermanentError(DeliveryError):
-    """Never going to work (user gone, DMs closed): the nudge is marked failed."""
-
-
-class RateLimited(DeliveryError):
-    """The platform asked us to wait ``retry_after`` seconds."""
-
-    def __init__(self, retry_after: float, message: str = "rate limited") -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class Deliverer(Protocol):
-    """One platform's way to DM a member. Returns the DM channel id to cache, if any."""
-
-    async def deliver(self, message: Message) -> str | None: ...
 
 
 @dataclass

@@ -13,10 +13,10 @@ FORMS: dict[str, Form] = {
         (
             Field("subject", "Who did you meet?", required=True, placeholder="Jane Doe", max_length=c.NAME_MAX),
             Field("when", "When?", kind="date", placeholder="yesterday 3pm", max_length=60),
-            Field("company", "Company", placeholder="Acme", max_length=c.SHORT_MAX),
-            Field("role", "Their role", placeholder="Head of Marketing", max_length=c.SHORT_MAX),
             Field("notes", "Notes: what you learned, what they suggested", kind="long", max_length=c.NOTES_MAX),
             Field("referrals", "People they suggested (comma-separated, or 'pending')", max_length=1000),
+            Field("company", "Company", placeholder="Acme", max_length=c.SHORT_MAX),
+            Field("role", "Their role", placeholder="Head of Marketing", max_length=c.SHORT_MAX),
             Field("opportunities", "Opportunities they mentioned", kind="long", max_length=1000),
             Field("thanked", "Already sent your thank-you?", kind="select", options=("no", "yes")),
         ),

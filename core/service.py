@@ -20,6 +20,7 @@ from core import commands as c
 from core.clock import Clock
 from core.errors import UserError
 from core.models import Community, Member
+from core.ports import Platform
 from core.rules import MemberTime, parse_clock
 from core.ui import Reply
 
@@ -124,7 +125,12 @@ class Rapport:
         self.clock = clock
         self.default_tz = default_tz
         self.admins = admins
+        self.platforms: dict[str, Platform] = {}
         self._listeners: list[Callable[[], None]] = []
+
+    def register_platform(self, name: str, platform: Platform) -> None:
+        """Makes a platform's channel posts and conversations available to handlers."""
+        self.platforms[name] = platform
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """``listener`` runs after a command commits (the dispatcher uses it to sweep soon)."""
