@@ -21,13 +21,16 @@ def main(argv: list[str] | None = None) -> int:
     discord.add_argument("action", choices=["invite-url"])
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO if args.cmd == "run" else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         settings = load_settings()
     except ConfigError as err:
         print(f"rapport: {err}", file=sys.stderr)
         return 2
+    # The console shares the terminal with its member: only warnings there.
+    on_platform = args.cmd in (None, "run") and (settings.slack_enabled or settings.discord_enabled)
+    logging.basicConfig(level=logging.INFO if on_platform else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
     from bot import app
 

@@ -413,10 +413,10 @@ def spec_for(verb: str) -> VerbSpec:
 
 
 def _unknown_verb_message(verb: str) -> str:
-    names = [v for v in SPECS]
-    close = difflib.get_close_matches(verb, names, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(verb, list(SPECS), n=1, cutoff=0.6)
     hint = f" Did you mean `{close[0]}`?" if close else ""
-    return f"I don't know the command `{verb}`.{hint} Type `/rapport help` for the list."
+    shown = " ".join(verb.split())[:30]
+    return f"I don't know the command `{shown}`.{hint} Type `/rapport help` for the list."
 
 
 def build(verb: str, subject: str | None = None, options: dict[str, str] | None = None) -> Command:
@@ -428,6 +428,8 @@ def build(verb: str, subject: str | None = None, options: dict[str, str] | None 
     spec = spec_for(verb)
     values: dict[str, str] = {}
     subject = (subject or "").strip() or None
+    if spec.creates and subject is None and not options:
+        return spec.cls()  # bare: the caller opens the verb's form
     if subject is not None:
         if spec.subject is None:
             raise UserError(
@@ -467,14 +469,19 @@ def split_verb(text: str) -> tuple[str, str]:
     text = _LEADING.sub("", text.strip(), count=1).strip()
     if not text:
         return "help", ""
-    head, _, rest = text.partition(" ")
+    head, rest = _first_word(text)
     verb = head.lower()
     if verb == "admin":
-        sub, _, rest = rest.strip().partition(" ")
+        sub, rest = _first_word(rest)
         if not sub:
             raise UserError("`admin` needs `channel` or `stats`. Try: `/rapport admin stats`")
         verb = f"admin {sub.lower()}"
     return verb, rest.strip()
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    parts = text.split(None, 1)
+    return (parts[0] if parts else ""), (parts[1] if len(parts) > 1 else "")
 
 
 def split_keys(rest: str, keys: tuple[str, ...]) -> tuple[str, dict[str, str]]:

@@ -45,6 +45,9 @@ MAX_ATTEMPTS = 8
 INFO_KINDS = {n.TIME_CHECK, n.DIGEST, n.NOTICE}  # nothing to do after reading: closed once sent
 
 
+IMMEDIATE = dt.timedelta(minutes=1)  # due when planned: the member is at their screen
+
+
 def backoff(attempts: int) -> dt.timedelta:
     """30 s, 1 min, 2 min ... capped at one hour."""
     return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
@@ -143,7 +146,8 @@ class Dispatcher:
             outgoing: list[tuple[Nudge, Member, Reply]] = []
             deferred: list[tuple[int, dt.datetime]] = []
             for nudge, member in rows:
-                later = rules.deliverable_at(nudge.kind, now, member_time(member, self.default_tz))
+                planned_now = nudge.due_at <= nudge.created_at + IMMEDIATE
+                later = now if planned_now else rules.deliverable_at(nudge.kind, now, member_time(member, self.default_tz))
                 if later > now:
                     deferred.append((nudge.id, later))  # quiet hours began since it was planned
                     continue
@@ -153,7 +157,7 @@ class Dispatcher:
                     log.exception("rendering nudge %s failed", nudge.id)
                     reply = Reply(title=n.KIND_LABELS.get(nudge.kind, "A reminder"), buttons=n.buttons(nudge.id))
                 outgoing.append((nudge, member, reply))
-            await session.rollback()
+        # Closing (not rolling back) detaches the rows with their loaded values intact.
         result.deferred = len(deferred)
 
         outcomes = await self._deliver_all(outgoing)

@@ -64,10 +64,12 @@ def topic_of(notes: str | None, limit: int = 90) -> str | None:
     return first
 
 
-def after_meeting_tip(thanked: bool) -> str:
+def after_meeting_tip(thanked: bool, thank_now: bool) -> str:
     if thanked:
         return "Jot down anything else you remember while it's fresh."
-    return "Write your notes now while it's fresh; send your thank-you tonight (I'll remind you)."
+    if thank_now:
+        return "Send your thank-you today, while it still counts: I've put a draft in your DMs."
+    return "Write your notes now while it's fresh; send your thank-you tonight (I'll remind you with a draft)."
 
 
 async def referrer_name(session: AsyncSession, contact: ContactRow) -> str | None:
@@ -139,10 +141,25 @@ def prep_kit(member: Member, contact: ContactRow | None, referrer: str | None, h
 # --- drafts for nudges ------------------------------------------------------------------
 
 
-def thank_you_draft(member: Member, contact: ContactRow, meeting: Meeting | None, referrals: list[str]) -> str:
+def when_we_met(meeting: Meeting | None, tz: ZoneInfo, now: dt.datetime) -> str:
+    """``today``, ``yesterday``, ``on Monday``, ``on 3 November``: as the member would say it."""
+    if meeting is None:
+        return "recently"
+    day = meeting.at.astimezone(tz).date()
+    days = (now.astimezone(tz).date() - day).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if days < 7:
+        return f"on {day:%A}"
+    return f"on {day.day} {day:%B}"
+
+
+def thank_you_draft(member: Member, contact: ContactRow, meeting: Meeting | None, referrals: list[str], tz: ZoneInfo, now: dt.datetime) -> str:
     topic = topic_of(meeting.notes if meeting else None)
     lines = [f"Hi {first_name(contact.name)},", ""]
-    body = "Thank you for taking the time to talk with me today."
+    body = f"Thank you for taking the time to talk with me {when_we_met(meeting, tz, now)}."
     if topic:
         body += f" I came away with a page of notes, especially on {topic}."
     else:
@@ -157,13 +174,13 @@ def thank_you_draft(member: Member, contact: ContactRow, meeting: Meeting | None
     return "\n".join(lines)
 
 
-def update_referrer_draft(member: Member, referrer: str, contact: ContactRow, meeting: Meeting | None) -> str:
+def update_referrer_draft(member: Member, referrer: str, contact: ContactRow, meeting: Meeting | None, tz: ZoneInfo, now: dt.datetime) -> str:
     topic = topic_of(meeting.notes if meeting else None)
     learned = f" We talked about {topic}, and it was exactly what I needed." if topic else " It was a really useful conversation."
     return "\n".join([
         f"Hi {first_name(referrer)},",
         "",
-        f"I met {contact.name} yesterday, thanks to your introduction.{learned}",
+        f"I met {contact.name} {when_we_met(meeting, tz, now)}, thanks to your introduction.{learned}",
         "Thank you for pointing me their way. I'll keep you posted on where it leads.",
         "",
         "Best,",

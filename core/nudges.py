@@ -64,7 +64,7 @@ async def schedule(
     nudge = Nudge(
         member_id=member.id,
         kind=kind,
-        due_at=rules.deliverable_at(kind, due, member_time(member, default_tz)),
+        due_at=rules.deliverable_at(kind, due, member_time(member, default_tz), now),
         status="pending",
         attempts=0,
         contact_id=contact_id,

@@ -93,11 +93,11 @@ async def render(session: AsyncSession, nudge: Nudge, member: Member, batch: Bat
         title = f"Last call: thank {name}" if payload.get("last") else f"Time to thank {name}"
         if payload.get("last"):
             why = "It's been almost a day. A short note now still counts; tomorrow it's late (000 tip 4)."
-        draft = drafts.thank_you_draft(member, contact, meeting, batch.referred.get(contact.id, []))
+        draft = drafts.thank_you_draft(member, contact, meeting, batch.referred.get(contact.id, []), tz, now)
         return Reply(title=title, text=why, draft=draft, buttons=buttons, context=_ctx(nudge))
     if nudge.kind == n.UPDATE_REFERRER and contact is not None:
         referrer = batch.referrers.get(contact.id, "your referrer")
-        draft = drafts.update_referrer_draft(member, referrer, contact, meeting)
+        draft = drafts.update_referrer_draft(member, referrer, contact, meeting, tz, now)
         return Reply(title=f"Tell {referrer} you met {name}", text=why, draft=draft, buttons=buttons, context=_ctx(nudge))
     if nudge.kind == n.CHECK_BACK and contact is not None:
         draft = drafts.check_back_draft(member, contact, meeting, tz)
@@ -149,7 +149,7 @@ def drafts_buttons(payload: dict):
 
 
 def _ctx(nudge: Nudge) -> str:
-    return f"Nudge #{nudge.id} · `done {nudge.id}` · `snooze {nudge.id} for: 1 day` · `skip {nudge.id}`"
+    return f"Nudge #{nudge.id}"
 
 
 async def month_since(session: AsyncSession, member_id: int, contact: ContactRow, since: dt.datetime) -> drafts.MonthSince:

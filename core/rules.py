@@ -159,9 +159,13 @@ def next_digest(now: dt.datetime, who: MemberTime) -> dt.datetime:
 NOT_DEFERRED = {"time-check"}
 
 
-def deliverable_at(kind: str, due: dt.datetime, who: MemberTime) -> dt.datetime:
-    """When a nudge may be sent: its due time, deferred out of quiet hours for most kinds."""
-    if kind in NOT_DEFERRED:
+def deliverable_at(kind: str, due: dt.datetime, who: MemberTime, now: dt.datetime | None = None) -> dt.datetime:
+    """When a nudge may be sent: its due time, deferred out of quiet hours for most kinds.
+
+    A nudge due the moment it is planned (``due <= now``: the member just did something,
+    so they are at their screen) is not held back: quiet hours are for people who are away.
+    """
+    if kind in NOT_DEFERRED or (now is not None and due <= now):
         return due
     return defer_quiet(due, who)
 

@@ -116,7 +116,8 @@ async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
     for kind, due in sorted(upcoming, key=lambda item: item[1]):
         fields.append((n.KIND_LABELS[kind], fmt_when(due, ctx.tz)))
     title = f"Logged your meeting with {contact.name}" + (" (new contact)" if created else "")
-    tip = drafts.after_meeting_tip(thanked)
+    thank_now = any(kind == n.THANK_YOU and due <= ctx.now for kind, due in upcoming)
+    tip = drafts.after_meeting_tip(thanked, thank_now)
     return Reply(title=title, fields=tuple(fields), context=tip)
 
 

@@ -131,7 +131,7 @@ async def snooze(ctx: Ctx, cmd: c.Snooze) -> Reply:
             raise UserError(f"{fmt_when(due, ctx.tz)} has already passed. Try: `/rapport snooze {nudge.id} until: tomorrow 9am`")
     else:
         due = ctx.now + (parse_duration(cmd.for_, SNOOZE_EXAMPLE) if cmd.for_ else dt.timedelta(days=1))
-    nudge.due_at = rules.deliverable_at(nudge.kind, due, ctx.who)
+    nudge.due_at = rules.deliverable_at(nudge.kind, due, ctx.who)  # a snooze is for later: respect quiet hours
     nudge.status = "pending"
     nudge.attempts = 0
     nudge.lease_until = None

@@ -1,0 +1,132 @@
+"""The console end to end: feed lines to the real program, read what it prints."""
+
+import asyncio
+import re
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(tmp_path, **extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "RAPPORT_"))}
+    env.update(RAPPORT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}", PYTHONPATH=str(ROOT))
+    env.update(extra)
+    return env
+
+
+def run_console(tmp_path, lines: str, *args: str, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=lines,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,  # any working directory: migrations come from the package
+        env=_env(tmp_path, **env),
+        timeout=60,
+    )
+
+
+def test_done_when_of_the_foundation_issue(tmp_path):
+    out = run_console(
+        tmp_path,
+        "/rapport log Jane Doe when: yesterday 3pm company: Acme referrals: Bob Li\n/rapport contacts\n",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Logged your meeting with Jane Doe" in out.stdout
+    assert "Bob Li (new contact, referred by Jane Doe)" in out.stdout
+    listing = out.stdout[out.stdout.index("Your contacts (2)") :]
+    assert "Jane Doe (Acme): met" in listing and "Bob Li: new" in listing and "referred by Jane Doe" in listing
+
+
+def test_every_line_gets_a_reply_and_bad_input_does_not_stop_it(tmp_path):
+    out = run_console(
+        tmp_path,
+        "frobnicate\nlog Jane when: not a date at all\ngoal data roles in Oregon\n\n# a comment\ngoal\n",
+        "console",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Error: I don't know the command `frobnicate`" in out.stdout
+    assert "Error: I couldn't read “not a date at all” as a date" in out.stdout
+    assert out.stdout.count("data roles in Oregon") == 2
+    assert "Traceback" not in out.stdout + out.stderr
+
+
+def test_state_survives_restarts_and_export_writes_files(tmp_path):
+    run_console(tmp_path, "add Jane Doe company: Acme\n")
+    out = run_console(tmp_path, "contact jane doe\nexport\n")
+    assert "Jane Doe (Acme)" in out.stdout
+    assert (tmp_path / "rapport-contacts-" f"{_today()}.csv").exists() or list(tmp_path.glob("rapport-contacts-*.csv"))
+    assert "wrote" in out.stdout
+
+
+def _today():
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%d")
+
+
+def test_db_upgrade_command(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"], capture_output=True, text=True, cwd=tmp_path, env=_env(tmp_path), timeout=60
+    )
+    assert out.returncode == 0 and "up to date" in out.stdout
+    assert (tmp_path / "console.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "set SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN"),
+        ({"SLACK_CLIENT_ID": "1", "SLACK_SIGNING_SECRET": "s"}, "SLACK_CLIENT_SECRET is missing"),
+        ({"RAPPORT_DEFAULT_TZ": "Mars/Base"}, "RAPPORT_DEFAULT_TZ"),
+        ({"RAPPORT_DISPATCH_INTERVAL": "soon"}, "RAPPORT_DISPATCH_INTERVAL"),
+    ],
+)
+def test_half_configured_stops_with_one_line(tmp_path, env, message):
+    out = run_console(tmp_path, "", "run", **env)
+    assert out.returncode == 2
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+async def test_thank_you_dm_appears_inline_and_is_not_sent_twice(tmp_path):
+    """Issue 3's done-when: a thank-you DM with a draft that uses the notes, once."""
+
+    async def session(lines: list[str], wait_for: str | None, seconds: float = 20) -> str:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=tmp_path, env=_env(tmp_path, RAPPORT_DISPATCH_INTERVAL="0.3"),
+        )
+        for line in lines:
+            proc.stdin.write(line.encode() + b"\n")
+        await proc.stdin.drain()
+        seen = ""
+        if wait_for:
+            async def read_until():
+                nonlocal seen
+                while wait_for not in seen:
+                    chunk = await proc.stdout.read(1024)
+                    if not chunk:
+                        break
+                    seen += chunk.decode()
+            await asyncio.wait_for(read_until(), seconds)
+        else:
+            await asyncio.sleep(2)  # a few sweeps at 0.3 s
+        proc.stdin.close()
+        rest, err = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, err.decode()
+        return seen + rest.decode()
+
+    first = await session(["/rapport log Jane Doe when: 2 days ago notes: talked about SEO"], "[DM from Rapport]")
+    dm = first[first.index("[DM from Rapport]") :]
+    assert "Time to thank Jane Doe" in dm
+    assert "especially on SEO" in dm  # the draft uses the notes
+    assert re.search(r"`done \d+` · `snooze \d+ for: 1 day` · `skip \d+`", dm)
+    second = await session(["nudges"], None)
+    assert "Time to thank Jane Doe" not in second
+    assert "sent, waiting for you" in second
