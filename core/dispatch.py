@@ -64,7 +64,7 @@ class Dispatcher:
         default_tz: str = "UTC",
         *,
         lease: dt.timedelta = dt.timedelta(seconds=120),
-        batch_size: int = 500,
+        batch_size: int = 1000,
         delivery_timeout: float = 30.0,
         owner: str | None = None,
     ) -> None:
@@ -98,66 +98,81 @@ class Dispatcher:
             and_(Nudge.status == "sending", Nudge.lease_until < now),
         )
 
-    async def claim(self, session: AsyncSession, now: dt.datetime) -> list[int]:
-        """Claims up to ``batch_size`` due nudges for the platforms this process serves."""
+    async def claim(self, session: AsyncSession, now: dt.datetime) -> list:
+        """Claims up to ``batch_size`` due nudges for the platforms this process serves.
+
+        Returns the claimed rows (all columns, as plain rows), already marked ``sending``.
+        """
         platforms = list(self.deliverers)
         if not platforms:
             return []
         members = select(Member.id).where(Member.platform.in_(platforms))
-        candidates = (
-            select(Nudge.id)
-            .where(self._claimable(now), Nudge.member_id.in_(members))
-            .order_by(Nudge.due_at)
-            .limit(self.batch_size)
-        )
-        if session.bind.dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True, of=Nudge)
-        ids = list(await session.scalars(candidates))
-        if not ids:
-            return []
-        claimed = await session.scalars(
-            update(Nudge)
-            .where(Nudge.id.in_(ids), self._claimable(now))
-            .values(
-                status="sending",
-                lease_until=now + self.lease,
-                lease_owner=self.owner,
-                attempts=Nudge.attempts + 1,
+        claimed: list = []
+        # Two index-friendly passes rather than one OR: expired leases first (rare), then
+        # pending rows in due order straight off ix_nudges_due (status, due_at). Each pass is
+        # one UPDATE over a locked subquery, so no id list travels to the client and back.
+        for condition in (
+            and_(Nudge.status == "sending", Nudge.lease_until < now),
+            and_(Nudge.status == "pending", Nudge.due_at <= now),
+        ):
+            room = self.batch_size - len(claimed)
+            if room <= 0:
+                break
+            candidates = (
+                select(Nudge.id)
+                .where(condition, Nudge.member_id.in_(members))
+                .order_by(Nudge.status, Nudge.due_at)
+                .limit(room)
             )
-            .returning(Nudge.id)
-            .execution_options(synchronize_session=False)
-        )
-        return list(claimed)
+            if session.bind.dialect.name == "postgresql":
+                candidates = candidates.with_for_update(skip_locked=True, of=Nudge)
+            rows = await session.execute(
+                update(Nudge)
+                .where(Nudge.id.in_(candidates.scalar_subquery()), condition)
+                .values(
+                    status="sending",
+                    lease_until=now + self.lease,
+                    lease_owner=self.owner,
+                    attempts=Nudge.attempts + 1,
+                )
+                .returning(*Nudge.__table__.c)
+                .execution_options(synchronize_session=False)
+            )
+            claimed.extend(rows)
+        return claimed
 
     async def _one_batch(self) -> SweepResult:
         result = SweepResult()
         now = self.clock.now()
         async with self.sessionmaker() as session, session.begin():
-            ids = await self.claim(session, now)
-        result.claimed = len(ids)
-        if not ids:
+            nudges = await self.claim(session, now)
+        result.claimed = len(nudges)
+        if not nudges:
             return result
 
+        # Plain rows, not ORM objects: a sweep reads thousands and changes none of them here.
         async with self.sessionmaker() as session:
-            rows = list(
-                await session.execute(select(Nudge, Member).join(Member, Member.id == Nudge.member_id).where(Nudge.id.in_(ids)))
-            )
-            batch = await load_batch(session, [x for x, _ in rows])
-            outgoing: list[tuple[Nudge, Member, Reply]] = []
+            member_ids = {x.member_id for x in nudges}
+            members = {m.id: m for m in await session.execute(select(*Member.__table__.c).where(Member.id.in_(member_ids)))}
+            batch = await load_batch(session, nudges)
+            outgoing: list[tuple] = []
             deferred: list[tuple[int, dt.datetime]] = []
-            for nudge, member in rows:
+            times: dict[int, rules.MemberTime] = {}
+            for nudge in nudges:
+                member = members[nudge.member_id]
                 planned_now = nudge.due_at <= nudge.created_at + IMMEDIATE
-                later = now if planned_now else rules.deliverable_at(nudge.kind, now, member_time(member, self.default_tz))
-                if later > now:
-                    deferred.append((nudge.id, later))  # quiet hours began since it was planned
-                    continue
+                if not planned_now and nudge.kind not in rules.NOT_DEFERRED:
+                    who = times.get(member.id) or times.setdefault(member.id, member_time(member, self.default_tz))
+                    later = rules.defer_quiet(now, who)
+                    if later > now:
+                        deferred.append((nudge.id, later))  # quiet hours began since it was planned
+                        continue
                 try:
                     reply = await render(session, nudge, member, batch, self.default_tz, now)
                 except Exception:
                     log.exception("rendering nudge %s failed", nudge.id)
                     reply = Reply(title=n.KIND_LABELS.get(nudge.kind, "A reminder"), buttons=n.buttons(nudge.id))
                 outgoing.append((nudge, member, reply))
-        # Closing (not rolling back) detaches the rows with their loaded values intact.
         result.deferred = len(deferred)
 
         outcomes = await self._deliver_all(outgoing)
@@ -187,7 +202,8 @@ class Dispatcher:
                 )
                 deliverer = self.deliverers[member.platform]
                 try:
-                    channel = await asyncio.wait_for(deliverer.deliver(message), self.delivery_timeout)
+                    async with asyncio.timeout(self.delivery_timeout):
+                        channel = await deliverer.deliver(message)
                     outcomes.append((nudge, member, "sent", None, channel))
                 except RateLimited as err:
                     wait_until = max(1.0, err.retry_after)
@@ -245,7 +261,7 @@ class Dispatcher:
                         if outcome == "failed":
                             await session.execute(update(Member).where(Member.id == member.id).values(dm_failed_notice=True))
                 for ids, status in ((sent_open, "sent"), (sent_closed, "done")):
-                    for chunk in _chunks(ids, 500):
+                    for chunk in _chunks(ids, 1000):
                         done = await session.execute(
                             update(Nudge).where(Nudge.id.in_(chunk), mine).values(
                                 status=status, sent_at=now, lease_until=None,

@@ -102,7 +102,10 @@ class ContactRow(Base):
     """Someone a member networks with. ``referred_by_*`` is the referral chain."""
 
     __tablename__ = "contacts"
-    __table_args__ = (Index("ix_contacts_member_name", "member_id", "name_key"),)
+    __table_args__ = (
+        Index("ix_contacts_member_name", "member_id", "name_key"),
+        Index("ix_contacts_referred_by", "referred_by_contact_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))

@@ -30,12 +30,13 @@ class Batch:
     referrers: dict[int, str] = field(default_factory=dict)  # contact id -> who referred them
 
 
-async def load_batch(session: AsyncSession, nudges: list[Nudge]) -> Batch:
+async def load_batch(session: AsyncSession, nudges) -> Batch:
+    """Loads, as plain rows, the contacts and meetings the nudges point at."""
     batch = Batch()
     contact_ids = {x.contact_id for x in nudges if x.contact_id}
     meeting_ids = {x.meeting_id for x in nudges if x.meeting_id}
     if contact_ids:
-        for row in await session.scalars(select(ContactRow).where(ContactRow.id.in_(contact_ids))):
+        for row in await session.execute(select(*ContactRow.__table__.c).where(ContactRow.id.in_(contact_ids))):
             batch.contacts[row.id] = row
         needs_referred = {x.contact_id for x in nudges if x.kind == n.THANK_YOU and x.contact_id}
         if needs_referred:
@@ -51,7 +52,7 @@ async def load_batch(session: AsyncSession, nudges: list[Nudge]) -> Batch:
                 if name:
                     batch.referrers[contact.id] = name
     if meeting_ids:
-        for row in await session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids))):
+        for row in await session.execute(select(*Meeting.__table__.c).where(Meeting.id.in_(meeting_ids))):
             batch.meetings[row.id] = row
     return batch
 

@@ -73,8 +73,8 @@ async def test_crash_between_claim_and_mark_redelivers_once_after_lease(core, al
     await core.run_text(alice, "log Jane when: 2 days ago")
     crashed = make_dispatcher(sessionmaker, clock, Recorder(), lease=dt.timedelta(seconds=60))
     async with sessionmaker() as s, s.begin():
-        ids = await crashed.claim(s, clock.now())  # claimed, then the process died
-    assert len(ids) == 1
+        rows = await crashed.claim(s, clock.now())  # claimed, then the process died
+    assert len(rows) == 1
     rec = Recorder()
     other = make_dispatcher(sessionmaker, clock, rec, lease=dt.timedelta(seconds=60))
     assert (await other.sweep()).claimed == 0  # the lease still holds

@@ -1,0 +1,1 @@
+"""Benchmarks: they print figures; targets are in each module docstring."""
