@@ -1,8 +1,8 @@
 """The console end to end: feed lines to the real program, read what it prints."""
 
 import asyncio
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path

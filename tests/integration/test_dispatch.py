@@ -199,7 +199,7 @@ async def test_one_month_note_lists_what_happened_since(core, alice, sessionmake
     assert "reached out to 1 person" in note.reply.draft
     # Bob was referred by Jane: the morning after meeting him, tell Jane.
     update = [m for m in rec.messages if m.kind == "update-referrer"][0]
-    assert "Tell Jane Doe you met Bob Li" == update.reply.title
+    assert update.reply.title == "Tell Jane Doe you met Bob Li"
     assert "thanks to your introduction" in update.reply.draft
 
 
