@@ -1,0 +1,366 @@
+"""Bolt listeners. Each does four things: acknowledge, translate, dispatch, render.
+
+- ``/rapport <text>`` → ``core.run_text``; the reply is the ephemeral answer in the ack
+  itself, or, when the core needs longer than ``ACK_BUDGET``, an empty ack followed by the
+  answer at the command's ``response_url``. A reply with a form opens it as a modal.
+- every button → ``core.press(actor, action_id)``, whatever the id (``nudge:done:42``,
+  ``forget:confirm``, ``intro:know:7`` …), so new buttons need no change here. The only ids
+  the adapter owns start with ``slack:`` (the App Home's "Log a meeting").
+- a modal submission → ``core.submit(actor, form_id, values)``; an error is shown on the
+  field it is about (``response_action: errors``).
+- ``app_home_opened`` → the App Home is published; ``user_change`` → the cached profile
+  (time zone, organizer) is replaced.
+
+The core decides everything; nothing here knows what a verb or a button means, beyond
+which verbs only read (so the App Home needs no refresh after them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+import aiohttp
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+from sqlalchemy import update
+
+from adapters.slack import PLATFORM, render
+from adapters.slack.clients import Clients
+from adapters.slack.directory import Directory, profile_from_user
+from adapters.slack.home import home_reply
+from adapters.slack.platform import SlackPlatform
+from adapters.slack.seen import SeenRequests, request_key
+from core.models import Member
+from core.service import Actor, Rapport
+from core.ui import Reply
+
+log = logging.getLogger(__name__)
+
+ACK_BUDGET = 2.0  # seconds of work before acking empty (Slack gives up at 3)
+LOOKUP_BUDGET = 1.0  # seconds users.info may take before the command goes on without it
+READ_ONLY_VERBS = frozenset({"help", "contact", "contacts", "nudges", "prep", "helpers", "export"})
+ADAPTER_BUTTON = "slack:run:"  # slack:run:<text> runs a command (the App Home's buttons)
+OOPS = "Something went wrong on my side; nothing was changed. Please try again."
+
+
+def team_of(body: dict) -> str:
+    """The workspace a request comes from (team id; on Enterprise Grid, the workspace's)."""
+    return (
+        body.get("team_id")
+        or (body.get("team") or {}).get("id")
+        or (body.get("user") or {}).get("team_id")
+        or ""
+    )
+
+
+def is_simple(reply: Reply) -> bool:
+    """A one-line outcome (``Done: #42 …``) that can stand where the buttons were."""
+    return not (reply.sections or reply.buttons or reply.draft or reply.fields or reply.files or reply.form)
+
+
+def outcome(reply: Reply) -> str:
+    return " ".join(part for part in (reply.title, reply.text) if part) or "Done."
+
+
+class SlackListeners:
+    """The listeners and what they share: the core, clients, caches, background work."""
+
+    def __init__(
+        self,
+        core: Rapport,
+        clients: Clients,
+        directory: Directory,
+        platform: SlackPlatform,
+        seen: SeenRequests,
+        session: aiohttp.ClientSession,
+    ) -> None:
+        self.core = core
+        self.clients = clients
+        self.directory = directory
+        self.platform = platform
+        self.seen = seen
+        self.session = session
+        # Who has the App Home open, as far as this process knows (app_home_opened), and the
+        # outcome of their last button press there, shown on top of the next publish.
+        self.home_viewers: set[tuple[str, str]] = set()
+        self.notices: dict[tuple[str, str], str] = {}
+        self._refreshing: set[tuple[str, str]] = set()
+        self._tasks: set[asyncio.Task] = set()
+
+    def register(self, bolt: AsyncApp) -> None:
+        bolt.use(self.dedupe)
+        # Any command name: a test or staging app may call it /rapport-dev.
+        bolt.command(re.compile(r"^/"))(self.on_command)
+        bolt.action(re.compile(r".+"))(self.on_action)
+        bolt.view_submission(re.compile(r".+"))(self.on_submit)
+        bolt.event("app_home_opened")(self.on_home_opened)
+        bolt.event("user_change")(self.on_user_change)
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def spawn(self, coro: Awaitable, what: str) -> None:
+        """Runs work after the ack; failures are logged, and stop() waits for what's left."""
+
+        async def guarded():
+            try:
+                await coro
+            except Exception:
+                log.exception("slack: %s failed", what)
+
+        task = asyncio.ensure_future(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, grace: float) -> None:
+        """Waits up to ``grace`` seconds for background work, then cancels the rest."""
+        if not self._tasks:
+            return
+        _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=1)
+
+    async def dedupe(self, req, resp, next_):  # Bolt injects middleware arguments by name
+        """Global middleware: a request already handled (Slack's retry) is acked, not redone."""
+        try:
+            fresh = await self.seen.claim(request_key(req.body, req.raw_body))
+        except Exception:
+            log.exception("slack: dedupe check failed; handling the request anyway")
+            fresh = True
+        if not fresh:
+            log.info("slack: retried request (X-Slack-Retry-Num=%s) already handled", req.headers.get("x-slack-retry-num"))
+            return BoltResponse(status=200, body="")
+        return await next_()
+
+    async def actor(self, team: str, user: str, client: AsyncWebClient) -> Actor:
+        """The acting member, with the time zone and organizer flag users.info gives."""
+        profile = await self.directory.get(team, user, client, within=LOOKUP_BUDGET)
+        if profile is None:
+            return Actor(PLATFORM, team, user)
+        return Actor(PLATFORM, team, user, display_name=profile.name, tz=profile.tz, is_organizer=profile.is_organizer)
+
+    async def within_budget(self, work: Callable[[], Awaitable]):
+        """Starts ``work``; returns ``(done, task)`` after at most ``ACK_BUDGET`` seconds."""
+        task = asyncio.ensure_future(work())
+        done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET)
+        return bool(done), task
+
+    async def respond(self, response_url: str, payload: dict) -> None:
+        await AsyncWebhookClient(response_url, session=self.session, timeout=15).send_dict(payload)
+
+    async def ephemeral(self, response_url: str | None, team: str, user: str, reply: Reply) -> None:
+        """Shows a reply to the member only: at ``response_url``, else in their DM."""
+        if response_url:
+            await self.respond(response_url, {"response_type": "ephemeral", "replace_original": False, **render.message(reply)})
+        else:
+            await self.dm(team, user, reply)
+
+    async def dm(self, team: str, user: str, reply: Reply) -> None:
+        client = await self.clients.for_team(team)
+        channel = await self.platform.dm_channel(client, team, user)
+        await self.platform._post(client, channel, reply)
+
+    async def send_files(self, team: str, user: str, reply: Reply) -> None:
+        client = await self.clients.for_team(team)
+        channel = await self.platform.dm_channel(client, team, user)
+        await self.platform.send_files(client, channel, reply.files, reply.title or "Your files")
+
+    # -- App Home -------------------------------------------------------------------------
+
+    async def publish_home(self, team: str, user: str, client: AsyncWebClient | None = None) -> None:
+        reply = await home_reply(self.core, Actor(PLATFORM, team, user))
+        view = render.home_view(reply, self.notices.pop((team, user), ""))
+        client = client or await self.clients.for_team(team)
+        await client.views_publish(user_id=user, view=view)
+
+    def refresh_home(self, team: str, user: str) -> None:
+        """Republishes the Home of a member who has it open, once per burst of changes.
+
+        Only members seen opening the tab are refreshed: Home is published afresh every
+        time it is opened anyway, and views.publish is rate-limited per workspace.
+        """
+        key = (team, user)
+        if key not in self.home_viewers or key in self._refreshing:
+            return
+        self._refreshing.add(key)
+
+        async def later():
+            try:
+                await asyncio.sleep(0.05)  # let a burst of changes settle into one publish
+                await self.publish_home(team, user)
+            finally:
+                self._refreshing.discard(key)
+
+        self.spawn(later(), "App Home refresh")
+
+    # -- /rapport -------------------------------------------------------------------------
+
+    async def on_command(self, ack, body: dict, client: AsyncWebClient) -> None:
+        team, user = team_of(body), body.get("user_id", "")
+        # should_escape: Slack sent a typed & < > as entities; the core wants the text itself.
+        text = render.unescape(body.get("text") or "").strip()
+        response_url = body.get("response_url")
+
+        async def work() -> Reply:
+            return await self.core.run_text(await self.actor(team, user, client), text)
+
+        in_time, task = await self.within_budget(work)
+        if not in_time:
+            await ack()  # Slack shows nothing yet; the answer follows at response_url
+        try:
+            reply = await task
+        except Exception:
+            log.exception("slack: /rapport %r failed", text[:60])
+            reply = Reply.fail(OOPS)
+        if reply.form is not None and body.get("trigger_id"):
+            opened = await self.open_modal(client, body["trigger_id"], reply, {"response_url": response_url, "channel": body.get("channel_id")})
+            if opened:
+                if in_time:
+                    await ack()
+                return
+        if reply.files:
+            reply = replace(reply, context=((reply.context + " ") if reply.context else "") + "The files are on their way to your DM with Rapport.")
+            self.spawn(self.send_files(team, user, reply), "export upload")
+        if in_time:
+            await ack(response_type="ephemeral", **render.message(reply))
+        else:
+            await self.ephemeral(response_url, team, user, reply)
+        verb = (text.split() or ["help"])[0].lower()
+        if not reply.error and reply.form is None and verb not in READ_ONLY_VERBS:
+            self.refresh_home(team, user)
+
+    async def open_modal(self, client: AsyncWebClient, trigger_id: str, reply: Reply, metadata: dict, *, push: bool = False) -> bool:
+        view = render.modal(reply.form, hint=reply.text, metadata={k: v for k, v in metadata.items() if v})
+        try:
+            if push:
+                await client.views_push(trigger_id=trigger_id, view=view)
+            else:
+                await client.views_open(trigger_id=trigger_id, view=view)
+            return True
+        except Exception as err:  # e.g. expired_trigger_id: fall back to the text form
+            log.warning("slack: could not open the %s modal: %s", reply.form.form_id, err)
+            return False
+
+    # -- buttons ------------------------------------------------------------------------
+
+    async def on_action(self, ack, body: dict, client: AsyncWebClient) -> None:
+        await ack()  # nothing to say in the ack of a button; the work follows
+        action = (body.get("actions") or [{}])[0]
+        action_id = action.get("action_id", "")
+        team, user = team_of(body), (body.get("user") or {}).get("id", "")
+        container = body.get("container") or {}
+        view = body.get("view") or {}
+        response_url = body.get("response_url")
+        try:
+            actor = await self.actor(team, user, client)
+            if action_id.startswith(ADAPTER_BUTTON):
+                reply = await self.core.run_text(actor, action_id.removeprefix(ADAPTER_BUTTON))
+            else:
+                reply = await self.core.press(actor, action_id)
+        except Exception:
+            log.exception("slack: button %s failed", action_id)
+            reply = Reply.fail(OOPS)
+
+        if reply.form is not None:
+            metadata = {"response_url": response_url, "source": view.get("type") or "message"}
+            if await self.open_modal(client, body.get("trigger_id", ""), reply, metadata, push=view.get("type") == "modal"):
+                return
+        if view.get("type") == "home":
+            if is_simple(reply):
+                self.notices[(team, user)] = outcome(reply)
+            else:
+                await self.dm(team, user, reply)
+            await self.publish_home(team, user, client)
+            return
+        message = body.get("message")
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
+        private = bool(container.get("is_ephemeral")) or channel.startswith("D")
+        if response_url and message and private and is_simple(reply) and not reply.error:
+            # In the member's own DM (or an ephemeral message), the outcome replaces the
+            # buttons that were pressed. A shared channel's post is left to the core.
+            blocks = render.outcome_blocks(message.get("blocks") or [], action.get("block_id", ""), outcome(reply))
+            await self.respond(response_url, {"replace_original": True, "text": message.get("text") or render.fallback_text(reply), "blocks": blocks})
+        else:
+            await self.ephemeral(response_url, team, user, reply)
+        if not reply.error:
+            self.refresh_home(team, user)
+
+    # -- modals ---------------------------------------------------------------------------
+
+    async def on_submit(self, ack, body: dict, view: dict, client: AsyncWebClient) -> None:
+        team, user = team_of(body), (body.get("user") or {}).get("id", "")
+        form_id = view.get("callback_id", "")
+        values = render.view_values(view)
+        metadata = render.view_metadata(view)
+        keys = [b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input" and b.get("block_id")]
+
+        async def work() -> Reply:
+            return await self.core.submit(await self.actor(team, user, client), form_id, values)
+
+        in_time, task = await self.within_budget(work)
+        if not in_time:
+            await ack()  # the modal closes; the outcome follows in a message
+        try:
+            reply = await task
+        except Exception:
+            log.exception("slack: submitting %s failed", form_id)
+            reply = Reply.fail(OOPS)
+        if in_time:
+            if reply.error and keys:
+                await ack(response_action="errors", errors=render.field_errors(keys, reply.text))
+                return
+            if reply.form is not None:
+                await ack(response_action="update", view=render.modal(reply.form, hint=reply.text, metadata=metadata))
+                return
+            await ack()
+        if metadata.get("source") == "home":
+            if is_simple(reply):
+                self.notices[(team, user)] = outcome(reply)
+            else:
+                await self.dm(team, user, reply)
+            await self.publish_home(team, user, client)
+        else:
+            if reply.files:
+                self.spawn(self.send_files(team, user, reply), "export upload")
+            await self.ephemeral(metadata.get("response_url"), team, user, reply)
+        if not reply.error:
+            self.refresh_home(team, user)
+
+    # -- events ---------------------------------------------------------------------------
+
+    async def on_home_opened(self, body: dict, event: dict, client: AsyncWebClient) -> None:
+        if event.get("tab") != "home":
+            return
+        team, user = team_of(body), event.get("user", "")
+        self.home_viewers.add((team, user))
+        await self.publish_home(team, user, client)
+
+    async def on_user_change(self, body: dict, event: dict) -> None:
+        """A profile changed: replace the cached one, and the stored time zone if it moved."""
+        user = event.get("user") or {}
+        profile = profile_from_user(user)
+        teams = {t for t in (team_of(body), user.get("team_id")) if t}
+        for team in teams:
+            self.directory.put(team, profile)
+        if not profile.tz or not teams:
+            return
+        # Workaround until the core can refresh a member without a command (see report):
+        # only a member Rapport already has is touched; nobody is created by an event.
+        async with self.core.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(Member)
+                .where(
+                    Member.platform == PLATFORM,
+                    Member.workspace_id.in_(teams),
+                    Member.user_id == profile.user_id,
+                    (Member.platform_tz.is_(None)) | (Member.platform_tz != profile.tz),
+                )
+                .values(platform_tz=profile.tz)
+            )

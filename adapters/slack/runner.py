@@ -1,0 +1,162 @@
+"""Starts Rapport on Slack inside the running program (``bot.app.run`` calls ``start_slack``).
+
+Modes:
+
+- **Socket Mode** when ``SLACK_APP_TOKEN`` is set: Bolt's aiohttp ``AsyncSocketModeHandler``;
+  nothing needs to reach the bot from outside.
+- **HTTP mode** otherwise: ``POST /slack/events`` on ``RAPPORT_HTTP_HOST:RAPPORT_HTTP_PORT``.
+  Bolt verifies every request's signature and rejects timestamps more than five minutes
+  old (replays) with 401 before anything runs.
+
+The same listener serves both, plus ``GET /health`` and, with ``SLACK_CLIENT_ID`` and
+``SLACK_CLIENT_SECRET``, the install flow (``/slack/install``, ``/slack/oauth_redirect``)
+for many workspaces. ``SLACK_API_URL`` points the Web API client elsewhere (the tests'
+stand-in).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+
+from adapters.slack import PLATFORM
+from adapters.slack.clients import Clients, make_client
+from adapters.slack.directory import Directory
+from adapters.slack.listeners import SlackListeners
+from adapters.slack.oauth import INSTALL_PATH, REDIRECT_PATH, oauth_settings
+from adapters.slack.platform import SlackPlatform
+from adapters.slack.seen import SeenRequests
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/health"
+PRUNE_EVERY = 3600.0
+
+
+def build_bolt(app, session: aiohttp.ClientSession) -> tuple[AsyncApp, Clients]:
+    """The Bolt app and the per-workspace clients, for one token or for OAuth installs."""
+    s = app.settings
+    common = {
+        "signing_secret": s.slack_signing_secret or "",
+        # Socket Mode needs no signing secret; HTTP mode always verifies (Settings.check
+        # refuses HTTP mode without one).
+        "request_verification_enabled": bool(s.slack_signing_secret),
+        "process_before_response": False,  # ack first; the listener goes on after the ack
+    }
+    if s.slack_oauth:
+        settings, store = oauth_settings(s.slack_client_id, s.slack_client_secret, app.engine)
+        clients = Clients(session, s.slack_api_url, lookup=store)
+        bolt = AsyncApp(client=make_client(session, s.slack_api_url), oauth_settings=settings, **common)
+        # Uninstalls and revoked tokens delete the workspace's installation rows.
+        bolt.enable_token_revocation_listeners()
+    else:
+        clients = Clients(session, s.slack_api_url, bot_token=s.slack_bot_token)
+        bolt = AsyncApp(client=clients.default, **common)
+    return bolt, clients
+
+
+class SlackRunner:
+    """What ``start_slack`` returns; ``stop()`` ends it in order within a few seconds."""
+
+    def __init__(self, bolt: AsyncApp, listeners: SlackListeners, session: aiohttp.ClientSession) -> None:
+        self.bolt = bolt
+        self.listeners = listeners
+        self.session = session
+        self.http: web.AppRunner | None = None
+        self.port: int | None = None
+        self.socket_mode = None
+        self._prune: asyncio.Task | None = None
+
+    async def serve_http(self, host: str, port: int, *, events: bool, oauth: bool) -> None:
+        web_app = web.Application()
+        web_app.router.add_get(HEALTH_PATH, self.health)
+        if events:
+            web_app.router.add_post(EVENTS_PATH, self.events)
+        if oauth:
+            web_app.router.add_get(INSTALL_PATH, self.install)
+            web_app.router.add_get(REDIRECT_PATH, self.oauth_redirect)
+        # In-flight requests get 3 s to finish on stop (Slack waits 3 s for an ack anyway).
+        self.http = web.AppRunner(web_app, access_log=None, shutdown_timeout=3.0)
+        await self.http.setup()
+        site = web.TCPSite(self.http, host, port)
+        await site.start()
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else port
+        log.info("Slack HTTP listener on %s:%s (%s)", host, self.port, ", ".join(
+            p for p, on in ((EVENTS_PATH, events), (INSTALL_PATH, oauth), (HEALTH_PATH, True)) if on))
+
+    async def health(self, _request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def events(self, request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await self.bolt.async_dispatch(await to_bolt_request(request)))
+
+    async def install(self, request: web.Request) -> web.Response:
+        flow = self.bolt.oauth_flow
+        return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
+
+    async def oauth_redirect(self, request: web.Request) -> web.Response:
+        flow = self.bolt.oauth_flow
+        return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+
+    def start_pruning(self) -> None:
+        async def loop():
+            while True:
+                try:
+                    await self.listeners.seen.prune()
+                except Exception:
+                    log.exception("pruning seen Slack requests failed")
+                await asyncio.sleep(PRUNE_EVERY)
+
+        self._prune = asyncio.ensure_future(loop())
+
+    async def stop(self) -> None:
+        """Stops taking requests, lets in-flight work finish (a few seconds), closes."""
+        if self.socket_mode is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.socket_mode.close_async(), 2)
+        if self.http is not None:
+            await self.http.cleanup()
+        await self.listeners.drain(grace=3.0)
+        if self._prune is not None:
+            self._prune.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._prune
+        await self.session.close()
+
+
+async def start_slack(app) -> SlackRunner:
+    """Starts Slack for ``app`` (a ``bot.app.App`` after ``open()``): registers the Slack
+    platform for DMs and channel posts, then listens (HTTP or Socket Mode)."""
+    s = app.settings
+    session = aiohttp.ClientSession()
+    bolt, clients = build_bolt(app, session)
+    directory = Directory()
+    platform = SlackPlatform(clients, directory)
+    listeners = SlackListeners(app.core, clients, directory, platform, SeenRequests(app.sessionmaker, app.clock), session)
+    listeners.register(bolt)
+    app.add_platform(PLATFORM, platform)
+
+    runner = SlackRunner(bolt, listeners, session)
+    try:
+        socket_mode = bool(s.slack_app_token)
+        await runner.serve_http(s.http_host, s.http_port, events=not socket_mode, oauth=s.slack_oauth)
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            runner.socket_mode = AsyncSocketModeHandler(bolt, s.slack_app_token, web_client=bolt.client)
+            await runner.socket_mode.connect_async()
+            log.info("Slack Socket Mode connected")
+        runner.start_pruning()
+    except BaseException:
+        await runner.stop()
+        raise
+    return runner

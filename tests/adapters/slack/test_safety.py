@@ -1,0 +1,95 @@
+"""Signatures, replays, retries, mentions typed by users, and members kept apart."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from sqlalchemy import func, select
+
+from core.models import ContactRow, Member, SeenEvent
+
+
+async def count(slack, model) -> int:
+    async with slack.app.sessionmaker() as session:
+        return await session.scalar(select(func.count()).select_from(model))
+
+
+async def test_bad_signature_and_old_timestamp_are_rejected_and_nothing_written(slack):
+    body, _ = slack.send.command_body("add Jane Doe")
+    calls_before = len(slack.standin.calls)
+    forged = await slack.send.post(body, "application/x-www-form-urlencoded", secret="not-the-secret")
+    replayed = await slack.send.post(body, "application/x-www-form-urlencoded", timestamp=int(time.time()) - 600)
+    assert forged.status == 401 and replayed.status == 401
+    assert await count(slack, Member) == 0 and await count(slack, ContactRow) == 0
+    assert await count(slack, SeenEvent) == 0
+    assert len(slack.standin.calls) == calls_before  # not even users.info
+
+    # The same body, signed properly and fresh, goes through.
+    ok = await slack.send.post(body, "application/x-www-form-urlencoded")
+    assert ok.status == 200 and "Added Jane Doe" in ok.body
+
+
+async def test_a_retried_request_is_processed_once(slack):
+    body, _ = slack.send.command_body("add Jane Doe")
+    first = await slack.send.post(body, "application/x-www-form-urlencoded")
+    again = await slack.send.post(body, "application/x-www-form-urlencoded", retry=1)
+    assert first.status == again.status == 200
+    assert "Added Jane Doe" in first.body and not again.body.strip()
+    assert await count(slack, ContactRow) == 1
+
+    # Events are deduplicated by event id, also when the retry is re-signed later.
+    event = slack.send.event_body({"type": "app_home_opened", "user": "U1", "tab": "home", "channel": "DU1"},
+                                  event_id="Ev0RETRIED")
+    for retry in (None, 1, 2):
+        assert (await slack.send.post(event, "application/json", retry=retry)).status == 200
+    await slack.standin.wait_for("views.publish")
+    assert len(slack.standin.of("views.publish")) == 1
+
+
+async def test_mentions_typed_by_users_are_shown_never_executed(slack):
+    # With should_escape on, Slack sends a typed "<!channel>" as entities; "@here" arrives
+    # as Slack's own markup. Both must reach Slack again as text, not as a broadcast.
+    answer = await slack.send.ask("goal &lt;!channel&gt; hiring &amp; <!here> <@U2>")
+    assert "&lt;!channel&gt;" in answer and "&lt;!here&gt;" in answer and "&lt;@U2&gt;" in answer
+    assert "<!channel>" not in answer and "<!here>" not in answer and "<@U2>" not in answer
+    assert "&amp;amp;" not in answer  # unescaped once on the way in, escaped once on the way out
+
+    await slack.send.ask("log Jane <!everyone> when: 2 days ago notes: told me to ping <!channel> & <@U2>")
+    dm = (await slack.standin.wait_for("chat.postMessage", lambda c: "Time to thank" in c.blocks_text()))[0]
+    posted = dm.blocks_text() + dm.params["text"]
+    assert "&lt;!channel&gt;" in posted and "&lt;!everyone&gt;" in posted
+    for raw in ("<!channel>", "<!everyone>", "<@U2>"):
+        assert raw not in posted
+
+
+async def test_two_members_of_one_workspace_are_isolated(slack):
+    await slack.send.ask("log Priya Patel when: yesterday 3pm notes: secret notes", user="U1")
+    theirs = await slack.send.ask("contacts", user="U2")
+    assert "No contacts yet" in theirs and "Priya" not in theirs
+    assert "You have no contact named Priya Patel" in await slack.send.ask("contact Priya Patel", user="U2")
+    ids = lambda answer: set(re.findall(r"nudge:done:(\d+)", answer))  # noqa: E731
+    mine = ids(await slack.send.ask("nudges", user="U1"))
+    theirs = ids(await slack.send.ask("nudges", user="U2"))  # their own weekly digest only
+    assert mine and not mine & theirs
+    nudge_id = max(int(x) for x in mine)
+    assert "You have no nudge" in await slack.send.ask(f"done {nudge_id}", user="U2")
+    await slack.send.press(f"nudge:done:{nudge_id}", user="U2", channel="DU2")
+    await slack.standin.wait_for("response_url", lambda c: "You have no nudge" in c.blocks_text())
+    assert f"nudge:done:{nudge_id}" in await slack.send.ask("nudges", user="U1")
+
+
+async def test_health(slack):
+    async with slack.http.get(f"{slack.base}/health") as resp:
+        assert resp.status == 200 and (await resp.json())["ok"] is True
+
+
+async def test_organizers_and_time_zones_come_from_users_info(slack):
+    client = slack.runner.bolt.client
+    admin = await slack.runner.listeners.actor("T1", "UADMIN", client)
+    member = await slack.runner.listeners.actor("T1", "U1", client)
+    assert admin.is_organizer and not member.is_organizer
+    assert member.tz == "America/New_York" and member.display_name == "Ann Seeker"
+    lookups = len(slack.standin.of("users.info"))
+    await slack.runner.listeners.actor("T1", "U1", client)
+    assert len(slack.standin.of("users.info")) == lookups  # cached
