@@ -40,10 +40,26 @@ HEALTH_PATH = "/health"
 PRUNE_EVERY = 3600.0
 
 
+class _BoltNoise(logging.Filter):
+    """Drops Bolt's start-up warning that the SLACK_BOT_TOKEN it finds in the environment
+    is unused: we hand Bolt a client built with that very token (and SLACK_API_URL)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage()
+
+
+def bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("adapters.slack.bolt")
+    if not any(isinstance(f, _BoltNoise) for f in logger.filters):
+        logger.addFilter(_BoltNoise())
+    return logger
+
+
 def build_bolt(app, session: aiohttp.ClientSession) -> tuple[AsyncApp, Clients]:
     """The Bolt app and the per-workspace clients, for one token or for OAuth installs."""
     s = app.settings
     common = {
+        "logger": bolt_logger(),
         "signing_secret": s.slack_signing_secret or "",
         # Socket Mode needs no signing secret; HTTP mode always verifies (Settings.check
         # refuses HTTP mode without one).
