@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     on_platform = args.cmd in (None, "run") and (settings.slack_enabled or settings.discord_enabled)
     logging.basicConfig(level=logging.INFO if on_platform else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # A sweep longer than the interval makes APScheduler skip a run and warn; that is by design.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
     from bot import app
 

@@ -37,6 +37,7 @@ class App:
         self.scheduler: AsyncIOScheduler | None = None
         self.deliverers: dict[str, Deliverer] = {}
         self._kick_pending = False
+        self._sweeping = False
 
     async def open(self) -> Rapport:
         """Connects, migrates, builds the core. Adapters are added before ``start_dispatch``."""
@@ -78,16 +79,29 @@ class App:
 
     async def _sweep(self) -> None:
         assert self.dispatcher is not None
+        self._sweeping = True
         try:
-            result = await self.dispatcher.sweep()
-            if result.claimed:
-                log.info("dispatch: %s", result)
-        except Exception:
-            log.exception("dispatch sweep failed; the next sweep will try again")
+            while True:
+                self._kick_pending = False
+                try:
+                    result = await self.dispatcher.sweep()
+                    if result.claimed:
+                        log.info("dispatch: %s", result)
+                except Exception:
+                    log.exception("dispatch sweep failed; the next sweep will try again")
+                    break
+                if not self._kick_pending:  # a command committed mid-sweep: go again now
+                    break
+        finally:
+            self._sweeping = False
 
     def kick(self) -> None:
-        """Something changed: sweep soon rather than at the next interval (offers, landed)."""
+        """A command committed: sweep now rather than at the next interval, so news from
+        other members (offers, accepted intros) and nudges due now arrive at once."""
         if self.scheduler is None or not self.scheduler.running:
+            return
+        if self._sweeping:
+            self._kick_pending = True
             return
         job = self.scheduler.get_job(SWEEP_JOB)
         if job is not None:
@@ -115,7 +129,7 @@ async def run_console(settings: Settings, inp=None, out=None) -> None:
     app = App(settings)
     core = await app.open()
     console = ConsoleAdapter(core, out)
-    app.add_deliverer(PLATFORM, console)
+    app.add_platform(PLATFORM, console)
     app.start_dispatch()
     try:
         await console.run(inp)

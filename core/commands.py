@@ -152,7 +152,7 @@ class Nudges(Command):
 
 @dataclass(frozen=True)
 class Done(Command):
-    """Marks a nudge done."""
+    """Marks a nudge done; `done R7` closes your intro request R7."""
 
     verb: ClassVar[str] = "done"
     id: str = ""

@@ -276,6 +276,35 @@ def pitch_draft(member: Member, contact_name: str, referrer: str | None, what: s
     return "\n".join(lines)
 
 
+def glad_to_chat_draft(member: Member, helper: str, what: str | None) -> str:
+    """To a community member who offered to chat about the seeker's request."""
+    topic = f" about {what}" if what else ""
+    return "\n".join([
+        f"Hi {first_name(helper)},",
+        "",
+        f"Thank you so much for offering to chat{topic}. I'd be grateful for twenty minutes of your advice,",
+        "whenever suits you this week or next: before or after work is fine. I'm not asking about jobs,",
+        "just hoping to learn how you got where you are.",
+        "",
+        "Thank you,",
+        sign(member),
+    ])
+
+
+def introduction_starter(seeker: Member, helper: Member, what: str | None, note: str | None) -> Reply:
+    """The first message of a conversation opened by an accepted double opt-in."""
+    s, h = seeker.display_name or "A member", helper.display_name or "a member"
+    lines = [f"{s}, meet {h}. {h}, thank you for accepting."]
+    goal = seeker.goal or what
+    if goal:
+        lines.append(f"{s} is working toward: {goal}.")
+    if note:
+        lines.append(f"Their note: “{note}”")
+    lines.append(f"{s}: suggest two or three times for twenty minutes, and come with your questions. "
+                 "It's a conversation, not a job interview.")
+    return Reply(title="An introduction", text="\n".join(lines))
+
+
 def stay_in_touch_draft(member: Member, contact: ContactRow, last: Meeting | None) -> str:
     topic = topic_of(last.notes if last else None)
     memory = f" I still think about what you said about {topic}." if topic else ""

@@ -109,6 +109,20 @@ def on_button(prefix: str):
     return register
 
 
+FormHandler = Callable[[Ctx, list[str], dict[str, str]], Awaitable[Reply]]
+FORM_HANDLERS: dict[str, FormHandler] = {}
+
+
+def on_form(name: str):
+    """Registers a handler for forms ``form:<name>:<args>`` that are not a verb's form."""
+
+    def register(fn: FormHandler) -> FormHandler:
+        FORM_HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
 class Rapport:
     """The core service, wired once in ``bot/app.py``."""
 
@@ -177,6 +191,13 @@ class Rapport:
         """A form submission: ``form:<verb>`` runs the verb with the fields' values."""
         from core.forms import command_from_form
 
+        kind, _, rest = form_id.partition(":")
+        name, _, arg = rest.partition(":")
+        handler = FORM_HANDLERS.get(name) if kind == "form" else None
+        if handler is not None:
+            clean = {k: str(v).strip() for k, v in values.items() if v is not None and str(v).strip()}
+            args = arg.split(":") if arg else []
+            return await self._in_transaction(actor, lambda ctx: handler(ctx, args, clean))
         try:
             command = command_from_form(form_id, values)
         except UserError as err:

@@ -8,6 +8,7 @@ input and exits, so it can be scripted.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,13 @@ from core.ui import Form, Message, Reply, plain_text
 PLATFORM = "console"
 WORKSPACE = "local"
 USER = "me"
+
+
+_AS = re.compile(r"^as\s+([A-Za-z0-9_.-]{1,32}):\s*(.*)$", re.IGNORECASE)
+
+
+def _channel(channel_id: str) -> str:
+    return channel_id if channel_id.startswith("#") else f"#{channel_id}"
 
 
 def render(reply: Reply) -> str:
@@ -40,7 +48,11 @@ def _hints(buttons) -> str:
 
 
 class ConsoleAdapter:
-    """Reads commands, prints replies; implements the Deliverer for the local member."""
+    """Reads commands, prints replies; the local member's Platform (DMs, channel posts print inline).
+
+    One local member, ``me``. A line ``as bob: <command>`` acts as another local member, so
+    the community side (offers, accepting an intro, organizer verbs) can be tried alone.
+    """
 
     def __init__(
         self,
@@ -57,11 +69,28 @@ class ConsoleAdapter:
         self.export_dir = export_dir or Path.cwd()
         self.interactive = interactive
         self._print_lock = asyncio.Lock()
+        self._posts = 0
 
-    # -- Deliverer ----------------------------------------------------------------------
+    # -- Platform (core.ports) -----------------------------------------------------------
 
     async def deliver(self, message: Message) -> str | None:
-        await self.print(f"\n[DM from Rapport]\n{render(message.reply)}\n")
+        to = "" if message.recipient.user_id == USER else f" to {message.recipient.user_id}"
+        await self.print(f"\n[DM from Rapport{to}]\n{render(message.reply)}\n")
+        return None
+
+    async def post_channel(self, workspace_id: str, channel_id: str, reply: Reply) -> str:
+        self._posts += 1
+        await self.print(f"\n[{_channel(channel_id)}]\n{render(reply)}\n")
+        return str(self._posts)
+
+    async def update_channel_post(self, workspace_id: str, channel_id: str, message_ref: str, reply: Reply) -> None:
+        await self.print(f"\n[{_channel(channel_id)}, post {message_ref} updated]\n{render(reply)}\n")
+
+    async def open_conversation(self, workspace_id: str, user_ids: list[str], reply: Reply, channel_id: str | None = None) -> str:
+        await self.print(f"\n[conversation: {', '.join(user_ids)}]\n{render(reply)}\n")
+        return "conversation-" + "-".join(user_ids)
+
+    async def display_name(self, workspace_id: str, user_id: str) -> str | None:
         return None
 
     # -- the loop -----------------------------------------------------------------------
@@ -78,11 +107,15 @@ class ConsoleAdapter:
             return None
         if line.lower() in {"quit", "exit", "/quit", "/exit"}:
             raise EOFError
+        actor = self.actor
+        if m := _AS.match(line):  # `as bob: /rapport ...`: try the community side locally
+            actor = Actor(PLATFORM, WORKSPACE, m.group(1), display_name=m.group(1).title(), is_organizer=True)
+            line = m.group(2)
         body = line.removeprefix("/rapport").strip() if line.lower().startswith("/rapport") else line
         if body.lower().startswith("press "):
-            reply = await self.core.press(self.actor, body[6:].strip())
+            reply = await self.core.press(actor, body[6:].strip())
         else:
-            reply = await self.core.run_text(self.actor, line)
+            reply = await self.core.run_text(actor, line)
         if reply.form is not None and ask is not None:
             reply = await self._fill(reply.form, ask) or reply
         await self.show(reply)

@@ -9,6 +9,7 @@ from core import drafts
 from core import nudges as n
 from core.errors import UserError
 from core.handlers.common import (
+    MENTION,
     STATUS_ORDER,
     clean_name,
     find_contact,
@@ -17,7 +18,7 @@ from core.handlers.common import (
     mention_name,
     new_contact,
 )
-from core.models import ContactRow, Meeting, Member, Nudge, Outreach
+from core.models import ContactRow, Meeting, Nudge, Outreach
 from core.service import Ctx, handles
 from core.timeparse import fmt_ago, fmt_when
 from core.ui import Reply, Section
@@ -55,19 +56,15 @@ async def add(ctx: Ctx, cmd: c.Add) -> Reply:
 
 
 async def _link_referrer(ctx: Ctx, contact: ContactRow, raw: str) -> str:
-    text, linked = await mention_name(ctx, raw)
-    if linked:
-        other = await ctx.session.scalar(
-            select(Member).where(
-                Member.platform == ctx.member.platform,
-                Member.workspace_id == ctx.member.workspace_id,
-                Member.user_id == linked,
-            )
-        )
-        if other is not None:
-            contact.referred_by_member_id = other.id
-            return other.display_name or text
-    referrer, _ = await find_contact(ctx, text, "add", create=True)
+    """``referred-by:`` a community member (a mention) or another contact (a name)."""
+    from core.handlers.intros import other_member
+
+    m = MENTION.match(raw.strip())
+    if m:
+        other = await other_member(ctx, m.group(1), (m.group(2) or "").strip() or None)
+        contact.referred_by_member_id = other.id
+        return other.display_name or "a community member"
+    referrer, _ = await find_contact(ctx, raw, "add", create=True)
     contact.referred_by_contact_id = referrer.id
     return referrer.name
 

@@ -107,7 +107,11 @@ async def _finish(ctx: Ctx, nudge: Nudge, status: str) -> Reply:
 
 @handles(c.Done)
 async def done(ctx: Ctx, cmd: c.Done) -> Reply:
-    """Marks a nudge done (a done thank-you marks the meeting thanked)."""
+    """Marks a nudge done (a done thank-you marks the meeting thanked); `done R7` closes a request."""
+    if cmd.id.strip().lstrip("#")[:1] in ("R", "r"):
+        from core.handlers.intros import close_by_ref
+
+        return await close_by_ref(ctx, cmd.id)
     return await _finish(ctx, await _nudge(ctx, cmd.id, "done"), "done")
 
 

@@ -1,0 +1,162 @@
+"""Where you landed, and the organizers' verbs: the intro channel and aggregate stats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import statistics
+
+from sqlalchemy import func, select
+
+from core import commands as c
+from core import nudges as n
+from core.errors import UserError
+from core.handlers.intros import notify, seeker_name
+from core.models import ContactRow, IntroRequest, Meeting, Member, Nudge, Outreach
+from core.service import Ctx, handles
+from core.ui import Reply, Section
+
+ORGANIZERS_ONLY = (
+    "Only organizers can do that: workspace admins and owners on Slack, members with Manage Server on "
+    "Discord, or people listed in RAPPORT_ADMINS."
+)
+
+
+@handles(c.Landed)
+async def landed(ctx: Ctx, cmd: c.Landed) -> Reply:
+    """The final thank-you round: a note for each person you met, and thanks to your referrers."""
+    text = " ".join(cmd.text.split())
+    ctx.member.landed_at = ctx.now
+    ctx.member.landed_text = text
+    met = list(await ctx.session.scalars(
+        select(ContactRow).where(ContactRow.member_id == ctx.member.id, ContactRow.status == "met").order_by(ContactRow.name)
+    ))
+    await n.cancel(ctx.session, ctx.member.id, [n.LANDED], ctx.now)
+    everyone: dict[int, ContactRow] = {r.id: r for r in met}
+    # Everyone on the referral chain of someone you met helped too.
+    for contact in met:
+        current = contact
+        for _ in range(10):
+            if not current.referred_by_contact_id or current.referred_by_contact_id in everyone:
+                break
+            current = await ctx.session.get(ContactRow, current.referred_by_contact_id)
+            if current is None:
+                break
+            everyone[current.id] = current
+    for contact in everyone.values():
+        await n.schedule(ctx.session, ctx.member, n.LANDED, ctx.now, ctx.now, ctx.core.default_tz, contact_id=contact.id)
+    # Community members who referred you get the news from Rapport directly.
+    member_ids = {r.referred_by_member_id for r in await ctx.session.scalars(
+        select(ContactRow).where(ContactRow.member_id == ctx.member.id, ContactRow.referred_by_member_id.is_not(None)))}
+    helpers = [m for m in [await ctx.session.get(Member, i) for i in member_ids] if m is not None]
+    for helper in helpers:
+        await notify(ctx, helper, f"{seeker_name(ctx.member)} landed!",
+                     f"They're starting as {text}, and you helped: you introduced them to someone on the way. "
+                     "Thank you for making this community work.")
+    names = sorted(r.name for r in everyone.values())
+    fields = [("Notes to send", ", ".join(names) if names else "none yet: log the meetings you had, and I'll line them up")]
+    if helpers:
+        fields.append(("Thanked for you", ", ".join(h.display_name or "a member" for h in helpers)))
+    return Reply(
+        title=f"Congratulations! {text}",
+        text="Tell everyone who helped where you landed, with your new contact details: they'll feel pride in "
+        "your success, and you'll keep running into them (000 tip 6). I've put a draft for each in your DMs.",
+        fields=tuple(fields),
+        context="Each note stays on your list until you mark it done.",
+    )
+
+
+_SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|([^>]*))?>$")
+_DISCORD_CHANNEL = re.compile(r"^<#(\d+)>$")
+
+
+def parse_channel(text: str) -> tuple[str, str | None]:
+    """``<#C123|intros>`` (Slack), ``<#123>`` (Discord), ``#intros`` or an id -> (id, name)."""
+    text = text.strip()
+    if m := _SLACK_CHANNEL.match(text):
+        return m.group(1), (m.group(2) or None)
+    if m := _DISCORD_CHANNEL.match(text):
+        return m.group(1), None
+    if re.fullmatch(r"#?[\w-]{1,80}", text):
+        bare = text.lstrip("#")
+        # A name (Slack accepts names when posting); ids keep their case.
+        return (text if text.startswith("#") else bare), (bare if text.startswith("#") else None)
+    raise UserError("Give a channel as `#intros`, a channel mention or its id: `/rapport admin channel #intros`")
+
+
+def _require_organizer(ctx: Ctx) -> None:
+    if not ctx.core.is_organizer(ctx.actor):
+        raise UserError(ORGANIZERS_ONLY)
+
+
+@handles(c.AdminChannel)
+async def admin_channel(ctx: Ctx, cmd: c.AdminChannel) -> Reply:
+    """Sets the community's intro channel."""
+    _require_organizer(ctx)
+    channel_id, name = parse_channel(cmd.channel)
+    community = await ctx.community()
+    community.intro_channel_id = channel_id
+    community.intro_channel_name = name
+    label = f"#{name}" if name else f"<#{channel_id}>"
+    return Reply(title=f"Intro requests will be posted in {label}",
+                 text="Members ask with `/rapport intro <what they seek>`; make sure I'm in that channel.")
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _fmt_hours(hours: float | None) -> str:
+    if hours is None:
+        return "n/a"
+    if hours < 1:
+        return f"{round(hours * 60)} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"
+
+
+async def community_stats(ctx: Ctx, since: dt.datetime | None) -> dict[str, str]:
+    """Aggregates for this community since ``since`` (None: all time). Never anyone's notes."""
+    members = select(Member.id).where(Member.platform == ctx.member.platform, Member.workspace_id == ctx.member.workspace_id)
+
+    def after(column):
+        return column >= since if since is not None else column.is_not(None)
+
+    active = set(await ctx.session.scalars(select(Meeting.member_id).distinct().where(Meeting.member_id.in_(members), after(Meeting.created_at))))
+    active |= set(await ctx.session.scalars(select(ContactRow.member_id).distinct().where(ContactRow.member_id.in_(members), after(ContactRow.created_at))))
+    active |= set(await ctx.session.scalars(select(Outreach.member_id).distinct().where(Outreach.member_id.in_(members), after(Outreach.at))))
+    active |= set(await ctx.session.scalars(select(IntroRequest.member_id).distinct().where(IntroRequest.member_id.in_(members), after(IntroRequest.created_at))))
+    held = list(await ctx.session.execute(
+        select(Meeting.at, Meeting.thanked_at).where(Meeting.member_id.in_(members), Meeting.status == "held", after(Meeting.at))))
+    thanked_in_time = sum(1 for at, thanked in held if thanked is not None and thanked <= at + dt.timedelta(hours=24))
+    requests = list(await ctx.session.execute(
+        select(IntroRequest.created_at, IntroRequest.first_offer_at).where(
+            IntroRequest.member_id.in_(members), after(IntroRequest.created_at))))
+    answered = [(first - created).total_seconds() / 3600 for created, first in requests if first is not None]
+    failed = await ctx.session.scalar(select(func.count(Nudge.id)).where(
+        Nudge.member_id.in_(members), Nudge.status == "failed", after(Nudge.closed_at))) or 0
+    share = f"{len(answered)} of {len(requests)} ({round(100 * len(answered) / len(requests))}%)" if requests else "0 of 0"
+    thanks = f"{thanked_in_time} of {len(held)} ({round(100 * thanked_in_time / len(held))}%)" if held else "0 of 0"
+    return {
+        "Active members": str(len(active)),
+        "Meetings logged": str(len(held)),
+        "Intro requests with an offer": share,
+        "Median time to first offer": _fmt_hours(_median(answered)),
+        "Thank-yous within 24 h": thanks,
+        "Failed nudges": str(failed),
+    }
+
+
+@handles(c.AdminStats)
+async def admin_stats(ctx: Ctx, cmd: c.AdminStats) -> Reply:
+    """Aggregate stats: last 30 days and all time. Organizers only."""
+    _require_organizer(ctx)
+    recent = await community_stats(ctx, ctx.now - dt.timedelta(days=30))
+    total = await community_stats(ctx, None)
+    sections = tuple(
+        Section(title=label, text="", fields=tuple(stats.items())) for label, stats in (("Last 30 days", recent), ("All time", total))
+    )
+    return Reply(title="Community stats", sections=sections,
+                 context="Aggregates only; no one's contacts or notes. Failed nudges are DMs a member couldn't receive.")
+
