@@ -65,7 +65,8 @@ class ConsoleAdapter:
     ) -> None:
         self.core = core
         self.out = out or sys.stdout
-        self.actor = Actor(platform=PLATFORM, workspace_id=WORKSPACE, user_id=USER, display_name=display_name)
+        # The console is its own little community: its one member is also its organizer.
+        self.actor = Actor(platform=PLATFORM, workspace_id=WORKSPACE, user_id=USER, display_name=display_name, is_organizer=True)
         self.export_dir = export_dir or Path.cwd()
         self.interactive = interactive
         self._print_lock = asyncio.Lock()

@@ -130,3 +130,28 @@ async def test_thank_you_dm_appears_inline_and_is_not_sent_twice(tmp_path):
     second = await session(["nudges"], None)
     assert "Time to thank Jane Doe" not in second
     assert "sent, waiting for you" in second
+
+
+def test_introductions_in_the_console(tmp_path):
+    """The community side, tried alone with `as <member>:` lines: a post, an offer, a DM with the referrer."""
+    out = run_console(
+        tmp_path,
+        "intro product marketing at a B2B SaaS company\n"
+        "as olga: admin channel #intros\n"
+        "goal product marketing at a B2B SaaS company\n"
+        "intro product marketing at a B2B SaaS company\n"
+        "as bob: press intro:glad:1\n"
+        "as carol: offer fields: marketing per-month: 2\n"
+        "intro <@carol> note: how did you move into PMM?\n"
+        "as carol: press intro:accept:2\n"
+        "as olga: admin stats\n",
+        RAPPORT_DISPATCH_INTERVAL="0.2",
+    )
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "an organizer must set one first" in text
+    assert "[#intros]" in text and "is looking for an introduction" in text
+    assert "Bob would be glad to chat" in text  # the seeker's DM
+    assert "[DM from Rapport to carol]" in text and "Accept" not in text.split("[DM from Rapport to carol]")[0][-50:]
+    assert "[conversation: me, carol]" in text
+    assert "Intro requests with an offer: 2 of 2 (100%)" in text
