@@ -129,8 +129,12 @@ def plain_text(reply: Reply) -> str:
         lines.append("  Draft:")
         lines.extend("  | " + line for line in reply.draft.splitlines())
     for section in reply.sections:
-        head = f"- {section.title}" if section.title else "-"
-        lines.append(f"{head} {section.text}".rstrip() if section.text else head)
+        body = section.text.splitlines()
+        if section.title:
+            lines.append(f"• {section.title}")
+        elif body:
+            lines.append(f"• {body.pop(0)}")
+        lines.extend(f"    {line}" for line in body)
         for label, value in section.fields:
             lines.append(f"    {label}: {value}")
         if section.buttons:

@@ -34,7 +34,7 @@ def _channel(channel_id: str) -> str:
 def render(reply: Reply) -> str:
     """Plain text, with buttons shown as the commands that do the same."""
     sections = tuple(
-        replace(s, buttons=(), text=f"{s.text}\n    → {_hints(s.buttons)}" if s.buttons else s.text)
+        replace(s, buttons=(), text=f"{s.text}\n→ {_hints(s.buttons)}" if s.buttons else s.text)
         for s in reply.sections
     )
     text = plain_text(replace(reply, buttons=(), sections=sections))
