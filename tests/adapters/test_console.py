@@ -155,3 +155,23 @@ def test_introductions_in_the_console(tmp_path):
     assert "[DM from Rapport to carol]" in text and "Accept" not in text.split("[DM from Rapport to carol]")[0][-50:]
     assert "[conversation: me, carol]" in text
     assert "Intro requests with an offer: 2 of 2 (100%)" in text
+
+
+async def test_forms_run_as_prompts_on_a_terminal(sqlite_engine, clock):
+    """A bare creating verb on a terminal asks field by field (Enter skips)."""
+    import io
+
+    from adapters.console.adapter import ConsoleAdapter
+    from core.db import make_sessionmaker
+    from core.service import Rapport
+
+    core = Rapport(make_sessionmaker(sqlite_engine), clock)
+    out = io.StringIO()
+    console = ConsoleAdapter(core, out, interactive=True)
+    # log, then: name, when, notes, referrals, company, role, opportunities, thanked
+    answers = io.StringIO("log\nJane Doe\nyesterday 3pm\ntalked about SEO\nBob Li\nAcme\n\n\n\ncontacts\n")
+    await console.run(answers)
+    text = out.getvalue()
+    assert "Who did you meet? (e.g. Jane Doe):" in text
+    assert "Logged your meeting with Jane Doe" in text and "Tue 17 Nov 2026, 15:00 UTC" in text
+    assert "Bob Li: new" in text and "Jane Doe (Acme): met" in text
