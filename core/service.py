@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -48,7 +48,6 @@ class Ctx:
     actor: Actor
     member: Member
     now: dt.datetime
-    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -213,8 +212,6 @@ class Rapport:
                         member = await self.member(session, actor, now)
                         ctx = Ctx(session=session, core=self, actor=actor, member=member, now=now)
                         reply = await body(ctx)
-                    for hook in ctx.after_commit:
-                        await hook()
                 self._notify()
                 return reply
             except UserError as err:
@@ -224,6 +221,10 @@ class Rapport:
                 if attempt == 0:
                     continue
                 log.exception("integrity error running a command")
+                break
+            except Exception:
+                # A bug must not leave the member without an answer; the transaction rolled back.
+                log.exception("command failed")
                 break
         return Reply.fail("Something went wrong saving that; nothing was changed. Please try again.")
 
