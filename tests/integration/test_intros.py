@@ -95,6 +95,8 @@ async def test_open_request_offers_and_close(core, alice, bob, carol, org, platf
     assert (await core.press(alice, glad.action_id)).error
     # Bob is glad to chat; Carol knows someone.
     assert "I've told Alice Example" in (await core.press(bob, glad.action_id)).text
+    # An offer cancels the one-week "no offers yet" nudge.
+    assert not [x for x in await nudges_of(sessionmaker, "alice") if x.kind == "intro-stale"]
     form = (await core.press(carol, know.action_id)).form
     assert [f.key for f in form.fields] == ["name", "company", "role", "reach", "note"]
     done = await core.submit(carol, form.form_id, {"name": "bob li", "company": "Acme", "role": "PMM lead",
