@@ -18,6 +18,7 @@ which verbs only read (so the App Home needs no refresh after them).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -69,7 +70,12 @@ def outcome(reply: Reply) -> str:
 
 
 class SlackListeners:
-    """The listeners and what they share: the core, clients, caches, background work."""
+    """The listeners and what they share: the core, clients, caches, background work.
+
+    Bolt runs with ``process_before_response=True``: a listener's HTTP answer goes out when
+    the listener returns, so every listener acks and returns within Slack's 3 seconds and
+    leaves slower work (a late answer, uploads, App Home publishes) to ``spawn``.
+    """
 
     def __init__(
         self,
@@ -79,6 +85,8 @@ class SlackListeners:
         platform: SlackPlatform,
         seen: SeenRequests,
         session: aiohttp.ClientSession,
+        *,
+        serialize_core: bool = False,
     ) -> None:
         self.core = core
         self.clients = clients
@@ -86,6 +94,12 @@ class SlackListeners:
         self.platform = platform
         self.seen = seen
         self.session = session
+        # SQLite has one writer at a time and every core transaction writes (BEGIN
+        # IMMEDIATE). Queued here, in order, commands wait only for each other; left to
+        # SQLite, they wait in its busy handler, which sleeps up to 100 ms between tries.
+        self.gate: asyncio.Semaphore | contextlib.nullcontext = (
+            asyncio.Semaphore(1) if serialize_core else contextlib.nullcontext()
+        )
         # Who has the App Home open, as far as this process knows (app_home_opened), and the
         # outcome of their last button press there, shown on top of the next publish.
         self.home_viewers: set[tuple[str, str]] = set()
@@ -93,7 +107,7 @@ class SlackListeners:
         self._refreshing: set[tuple[str, str]] = set()
         self._tasks: set[asyncio.Task] = set()
 
-    def register(self, bolt: AsyncApp) -> None:
+    def register(self, bolt: AsyncApp, *, oauth: bool = False) -> None:
         bolt.use(self.dedupe)
         # Any command name: a test or staging app may call it /rapport-dev.
         bolt.command(re.compile(r"^/"))(self.on_command)
@@ -101,6 +115,11 @@ class SlackListeners:
         bolt.view_submission(re.compile(r".+"))(self.on_submit)
         bolt.event("app_home_opened")(self.on_home_opened)
         bolt.event("user_change")(self.on_user_change)
+        # With OAuth, Bolt's own listeners delete a workspace's installation rows.
+        self._on_revoked = bolt.default_tokens_revoked_event_listener() if oauth else None
+        self._on_uninstalled = bolt.default_app_uninstalled_event_listener() if oauth else None
+        bolt.event("tokens_revoked")(self.on_tokens_revoked)
+        bolt.event("app_uninstalled")(self.on_app_uninstalled)
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -119,23 +138,31 @@ class SlackListeners:
 
     async def drain(self, grace: float) -> None:
         """Waits up to ``grace`` seconds for background work, then cancels the rest."""
-        if not self._tasks:
-            return
-        _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending, timeout=1)
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1)
+        await self.seen.close()
 
     async def dedupe(self, req, resp, next_):  # Bolt injects middleware arguments by name
         """Global middleware: a request already handled (Slack's retry) is acked, not redone."""
-        try:
-            fresh = await self.seen.claim(request_key(req.body, req.raw_body))
-        except Exception:
-            log.exception("slack: dedupe check failed; handling the request anyway")
+        key = request_key(req.body, req.raw_body)
+        retry = req.headers.get("x-slack-retry-num")
+        if self.seen.seen_here(key):
+            fresh = False
+        elif retry:
+            try:
+                fresh = await self.seen.claim(key)
+            except Exception:
+                log.exception("slack: dedupe check failed; handling the request anyway")
+                fresh = True
+        else:
+            self.seen.note(key)
             fresh = True
         if not fresh:
-            log.info("slack: retried request (X-Slack-Retry-Num=%s) already handled", req.headers.get("x-slack-retry-num"))
+            log.info("slack: request already handled (X-Slack-Retry-Num=%s); not again", retry)
             return BoltResponse(status=200, body="")
         return await next_()
 
@@ -151,6 +178,14 @@ class SlackListeners:
         task = asyncio.ensure_future(work())
         done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET)
         return bool(done), task
+
+    @staticmethod
+    async def outcome_of(task: asyncio.Future, what: str) -> Reply:
+        try:
+            return await task
+        except Exception:
+            log.exception("slack: %s failed", what)
+            return Reply.fail(OOPS)
 
     async def respond(self, response_url: str, payload: dict) -> None:
         await AsyncWebhookClient(response_url, session=self.session, timeout=15).send_dict(payload)
@@ -175,7 +210,8 @@ class SlackListeners:
     # -- App Home -------------------------------------------------------------------------
 
     async def publish_home(self, team: str, user: str, client: AsyncWebClient | None = None) -> None:
-        reply = await home_reply(self.core, Actor(PLATFORM, team, user))
+        async with self.gate:
+            reply = await home_reply(self.core, Actor(PLATFORM, team, user))
         view = render.home_view(reply, self.notices.pop((team, user), ""))
         client = client or await self.clients.for_team(team)
         await client.views_publish(user_id=user, view=view)
@@ -206,29 +242,39 @@ class SlackListeners:
         team, user = team_of(body), body.get("user_id", "")
         # should_escape: Slack sent a typed & < > as entities; the core wants the text itself.
         text = render.unescape(body.get("text") or "").strip()
-        response_url = body.get("response_url")
 
         async def work() -> Reply:
-            return await self.core.run_text(await self.actor(team, user, client), text)
+            actor = await self.actor(team, user, client)
+            async with self.gate:
+                return await self.core.run_text(actor, text)
 
         in_time, task = await self.within_budget(work)
-        if not in_time:
-            await ack()  # Slack shows nothing yet; the answer follows at response_url
-        try:
-            reply = await task
-        except Exception:
-            log.exception("slack: /rapport %r failed", text[:60])
-            reply = Reply.fail(OOPS)
+        if in_time:
+            await self.answer_command(body, client, text, await self.outcome_of(task, f"/rapport {text[:40]}"), ack)
+            return
+        await ack()  # Slack shows nothing yet; the answer follows at response_url
+
+        async def finish():
+            reply = await self.outcome_of(task, f"/rapport {text[:40]}")
+            await self.answer_command(body, client, text, reply, None)
+
+        self.spawn(finish(), "a slow /rapport")
+
+    async def answer_command(self, body: dict, client: AsyncWebClient, text: str, reply: Reply, ack) -> None:
+        """Renders a command's reply: in the ack when there is one, else at response_url."""
+        team, user = team_of(body), body.get("user_id", "")
+        response_url = body.get("response_url")
         if reply.form is not None and body.get("trigger_id"):
-            opened = await self.open_modal(client, body["trigger_id"], reply, {"response_url": response_url, "channel": body.get("channel_id")})
-            if opened:
-                if in_time:
+            metadata = {"response_url": response_url, "channel": body.get("channel_id")}
+            if await self.open_modal(client, body["trigger_id"], reply, metadata):
+                if ack is not None:
                     await ack()
                 return
         if reply.files:
-            reply = replace(reply, context=((reply.context + " ") if reply.context else "") + "The files are on their way to your DM with Rapport.")
+            note = "The files are on their way to your DM with Rapport."
+            reply = replace(reply, context=f"{reply.context} {note}".strip())
             self.spawn(self.send_files(team, user, reply), "export upload")
-        if in_time:
+        if ack is not None:
             await ack(response_type="ephemeral", **render.message(reply))
         else:
             await self.ephemeral(response_url, team, user, reply)
@@ -251,23 +297,25 @@ class SlackListeners:
     # -- buttons ------------------------------------------------------------------------
 
     async def on_action(self, ack, body: dict, client: AsyncWebClient) -> None:
-        await ack()  # nothing to say in the ack of a button; the work follows
+        await ack()  # a button's ack carries nothing; the outcome follows
+        self.spawn(self.handle_action(body, client), "a button")
+
+    async def handle_action(self, body: dict, client: AsyncWebClient) -> None:
         action = (body.get("actions") or [{}])[0]
         action_id = action.get("action_id", "")
         team, user = team_of(body), (body.get("user") or {}).get("id", "")
         container = body.get("container") or {}
         view = body.get("view") or {}
         response_url = body.get("response_url")
-        try:
-            actor = await self.actor(team, user, client)
-            if action_id.startswith(ADAPTER_BUTTON):
-                reply = await self.core.run_text(actor, action_id.removeprefix(ADAPTER_BUTTON))
-            else:
-                reply = await self.core.press(actor, action_id)
-        except Exception:
-            log.exception("slack: button %s failed", action_id)
-            reply = Reply.fail(OOPS)
 
+        async def work() -> Reply:
+            actor = await self.actor(team, user, client)
+            async with self.gate:
+                if action_id.startswith(ADAPTER_BUTTON):
+                    return await self.core.run_text(actor, action_id.removeprefix(ADAPTER_BUTTON))
+                return await self.core.press(actor, action_id)
+
+        reply = await self.outcome_of(asyncio.ensure_future(work()), f"button {action_id}")
         if reply.form is not None:
             metadata = {"response_url": response_url, "source": view.get("type") or "message"}
             if await self.open_modal(client, body.get("trigger_id", ""), reply, metadata, push=view.get("type") == "modal"):
@@ -302,24 +350,31 @@ class SlackListeners:
         keys = [b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input" and b.get("block_id")]
 
         async def work() -> Reply:
-            return await self.core.submit(await self.actor(team, user, client), form_id, values)
+            actor = await self.actor(team, user, client)
+            async with self.gate:
+                return await self.core.submit(actor, form_id, values)
 
         in_time, task = await self.within_budget(work)
         if not in_time:
             await ack()  # the modal closes; the outcome follows in a message
-        try:
-            reply = await task
-        except Exception:
-            log.exception("slack: submitting %s failed", form_id)
-            reply = Reply.fail(OOPS)
-        if in_time:
-            if reply.error and keys:
-                await ack(response_action="errors", errors=render.field_errors(keys, reply.text))
-                return
-            if reply.form is not None:
-                await ack(response_action="update", view=render.modal(reply.form, hint=reply.text, metadata=metadata))
-                return
-            await ack()
+
+            async def finish():
+                await self.show_outcome(team, user, await self.outcome_of(task, f"form {form_id}"), metadata, client)
+
+            self.spawn(finish(), f"a slow {form_id}")
+            return
+        reply = await self.outcome_of(task, f"form {form_id}")
+        if reply.error and keys:
+            await ack(response_action="errors", errors=render.field_errors(keys, reply.text))
+            return
+        if reply.form is not None:
+            await ack(response_action="update", view=render.modal(reply.form, hint=reply.text, metadata=metadata))
+            return
+        await ack()
+        self.spawn(self.show_outcome(team, user, reply, metadata, client), f"the outcome of {form_id}")
+
+    async def show_outcome(self, team: str, user: str, reply: Reply, metadata: dict, client: AsyncWebClient) -> None:
+        """A submission's outcome: on the Home it came from, else where the form was opened."""
         if metadata.get("source") == "home":
             if is_simple(reply):
                 self.notices[(team, user)] = outcome(reply)
@@ -335,32 +390,53 @@ class SlackListeners:
 
     # -- events ---------------------------------------------------------------------------
 
-    async def on_home_opened(self, body: dict, event: dict, client: AsyncWebClient) -> None:
+    async def on_home_opened(self, ack, body: dict, event: dict, client: AsyncWebClient) -> None:
+        await ack()
         if event.get("tab") != "home":
             return
         team, user = team_of(body), event.get("user", "")
         self.home_viewers.add((team, user))
-        await self.publish_home(team, user, client)
+        self.spawn(self.publish_home(team, user, client), "App Home publish")
 
-    async def on_user_change(self, body: dict, event: dict) -> None:
+    async def on_user_change(self, ack, body: dict, event: dict) -> None:
         """A profile changed: replace the cached one, and the stored time zone if it moved."""
+        await ack()
         user = event.get("user") or {}
         profile = profile_from_user(user)
         teams = {t for t in (team_of(body), user.get("team_id")) if t}
         for team in teams:
             self.directory.put(team, profile)
-        if not profile.tz or not teams:
-            return
+        if profile.tz and teams:
+            self.spawn(self.store_platform_tz(teams, profile.user_id, profile.tz), "storing a new time zone")
+
+    async def store_platform_tz(self, teams: set[str], user_id: str, tz: str) -> None:
         # Workaround until the core can refresh a member without a command (see report):
         # only a member Rapport already has is touched; nobody is created by an event.
-        async with self.core.sessionmaker() as session, session.begin():
+        async with self.gate, self.core.sessionmaker() as session, session.begin():
             await session.execute(
                 update(Member)
                 .where(
                     Member.platform == PLATFORM,
                     Member.workspace_id.in_(teams),
-                    Member.user_id == profile.user_id,
-                    (Member.platform_tz.is_(None)) | (Member.platform_tz != profile.tz),
+                    Member.user_id == user_id,
+                    (Member.platform_tz.is_(None)) | (Member.platform_tz != tz),
                 )
-                .values(platform_tz=profile.tz)
+                .values(platform_tz=tz)
             )
+
+    async def on_tokens_revoked(self, ack, body: dict, event: dict, context) -> None:
+        await ack()
+        team = team_of(body)
+        self.clients.forget(team)
+        log.warning("slack: tokens revoked in workspace %s", team)
+        if self._on_revoked is not None:
+            await self._on_revoked(event=event, context=context)
+
+    async def on_app_uninstalled(self, ack, body: dict, context) -> None:
+        """Rapport was removed from a workspace: its DMs will fail (permanently) from now on."""
+        await ack()
+        team = team_of(body)
+        self.clients.forget(team)
+        log.warning("slack: Rapport was uninstalled from workspace %s", team)
+        if self._on_uninstalled is not None:
+            await self._on_uninstalled(context=context)

@@ -64,14 +64,14 @@ def build_bolt(app, session: aiohttp.ClientSession) -> tuple[AsyncApp, Clients]:
         # Socket Mode needs no signing secret; HTTP mode always verifies (Settings.check
         # refuses HTTP mode without one).
         "request_verification_enabled": bool(s.slack_signing_secret),
-        "process_before_response": False,  # ack first; the listener goes on after the ack
+        # The answer goes out when a listener returns (no polling for ack()); our
+        # listeners return within Slack's 3 s and spawn what takes longer.
+        "process_before_response": True,
     }
     if s.slack_oauth:
         settings, store = oauth_settings(s.slack_client_id, s.slack_client_secret, app.engine)
         clients = Clients(session, s.slack_api_url, lookup=store)
         bolt = AsyncApp(client=make_client(session, s.slack_api_url), oauth_settings=settings, **common)
-        # Uninstalls and revoked tokens delete the workspace's installation rows.
-        bolt.enable_token_revocation_listeners()
     else:
         clients = Clients(session, s.slack_api_url, bot_token=s.slack_bot_token)
         bolt = AsyncApp(client=clients.default, **common)
@@ -157,8 +157,11 @@ async def start_slack(app) -> SlackRunner:
     bolt, clients = build_bolt(app, session)
     directory = Directory()
     platform = SlackPlatform(clients, directory)
-    listeners = SlackListeners(app.core, clients, directory, platform, SeenRequests(app.sessionmaker, app.clock), session)
-    listeners.register(bolt)
+    listeners = SlackListeners(
+        app.core, clients, directory, platform, SeenRequests(app.sessionmaker, app.clock), session,
+        serialize_core=app.engine.dialect.name == "sqlite",
+    )
+    listeners.register(bolt, oauth=s.slack_oauth)
     app.add_platform(PLATFORM, platform)
 
     runner = SlackRunner(bolt, listeners, session)

@@ -1,21 +1,30 @@
 """Requests already handled, so a request Slack retries is processed once.
 
-Slack retries an Events API request it thinks timed out (``X-Slack-Retry-Num``). Every
-request claims a key in the ``seen_events`` table before it is handled: the event id for
-events, else a hash of the body (a slash command's or an interaction's body carries a
-one-time ``trigger_id``, so equal bodies mean the same request). The claim is an insert
-that does nothing on conflict, so it holds across processes sharing the database. Keys
-older than a day are pruned.
+Slack retries an Events API request it thinks timed out, with ``X-Slack-Retry-Num``. A
+request's key is its event id for events, else a hash of its body (a slash command's or an
+interaction's body carries a one-time ``trigger_id``, so equal bodies mean one request).
+
+- Every request's key is remembered in this process at once and written to the
+  ``seen_events`` table in batches a moment later, off the path of the answer: one small
+  transaction per batch instead of one per request.
+- A request that says it is a retry claims its key in ``seen_events`` atomically (an insert
+  that does nothing on conflict). Slack retries after its 3-second timeout at the
+  earliest, by which time the original's key is in the table, so the claim holds across
+  processes sharing the database.
+
+Keys older than a day are pruned.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
+import time
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
 from core.models import SeenEvent
@@ -23,6 +32,8 @@ from core.models import SeenEvent
 log = logging.getLogger(__name__)
 
 KEEP = dt.timedelta(days=1)
+FLUSH_EVERY = 0.1  # seconds between batch writes of new keys
+REMEMBER = 600.0  # seconds a key stays in this process's memory
 
 
 def request_key(body: dict, raw_body: str) -> str:
@@ -33,27 +44,76 @@ def request_key(body: dict, raw_body: str) -> str:
     return "slack:rq:" + hashlib.sha256(raw_body.encode()).hexdigest()
 
 
+def _insert(session: AsyncSession):
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(SeenEvent)
+
+
 class SeenRequests:
-    """Claims request keys in ``seen_events``."""
+    """Remembers request keys (memory now, ``seen_events`` soon) and claims retried ones."""
 
     def __init__(self, sessionmaker: async_sessionmaker, clock: Clock) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
+        self._recent: dict[str, float] = {}
+        self._pending: list[str] = []
+        self._flusher: asyncio.Task | None = None
+
+    def seen_here(self, key: str) -> bool:
+        """True if this process handled ``key`` in the last ``REMEMBER`` seconds."""
+        at = self._recent.get(key)
+        return at is not None and time.monotonic() - at < REMEMBER
+
+    def note(self, key: str) -> None:
+        """Remembers a first delivery; it reaches the table within ``FLUSH_EVERY``."""
+        self._recent[key] = time.monotonic()
+        self._pending.append(key)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush_soon())
 
     async def claim(self, key: str) -> bool:
-        """True the first time ``key`` is claimed, False ever after (until pruned)."""
+        """For a retry: True if nobody has handled ``key`` (it is now ours), else False."""
+        if self.seen_here(key):
+            return False
+        self._recent.pop(key, None)  # re-inserted at the end: the order stays by time
+        self._recent[key] = time.monotonic()
         async with self.sessionmaker() as session, session.begin():
-            dialect = session.bind.dialect.name
-            if dialect == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert
             result = await session.execute(
-                insert(SeenEvent)
-                .values(key=key, seen_at=self.clock.now())
-                .on_conflict_do_nothing(index_elements=["key"])
+                _insert(session).values(key=key, seen_at=self.clock.now()).on_conflict_do_nothing(index_elements=["key"])
             )
             return (result.rowcount or 0) == 1
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(FLUSH_EVERY)
+        await self.flush()
+
+    def _forget_old(self) -> None:
+        # Keys are in the order they were seen: drop from the front while they're old.
+        cutoff = time.monotonic() - REMEMBER
+        while self._recent:
+            key = next(iter(self._recent))
+            if self._recent[key] >= cutoff:
+                break
+            del self._recent[key]
+
+    async def flush(self) -> None:
+        """Writes the remembered keys not yet in the table."""
+        self._forget_old()
+        keys, self._pending = self._pending, []
+        if not keys:
+            return
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                now = self.clock.now()
+                await session.execute(
+                    _insert(session).values([{"key": k, "seen_at": now} for k in dict.fromkeys(keys)])
+                    .on_conflict_do_nothing(index_elements=["key"])
+                )
+        except Exception:
+            log.exception("recording %d Slack request keys failed", len(keys))
 
     async def prune(self) -> int:
         async with self.sessionmaker() as session, session.begin():
@@ -61,3 +121,8 @@ class SeenRequests:
                 delete(SeenEvent).where(SeenEvent.key.like("slack:%"), SeenEvent.seen_at < self.clock.now() - KEEP)
             )
             return result.rowcount or 0
+
+    async def close(self) -> None:
+        if self._flusher is not None and not self._flusher.done():
+            self._flusher.cancel()
+        await self.flush()

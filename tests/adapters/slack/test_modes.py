@@ -50,6 +50,12 @@ async def test_two_workspaces_installed_by_oauth_are_isolated(start_slack_app, s
     # Every Web API call for a workspace used that workspace's own token.
     assert all(c.team in (T1, T2) for c in standin.calls if c.method in ("chat.postMessage", "users.info"))
 
+    # Uninstalled from T2: its installation rows go, so its DMs now fail for good.
+    assert (await slack.send.event({"type": "app_uninstalled"}, team=T2)).status == 200
+    async with slack.app.engine.connect() as conn:
+        teams = sorted(r[0] for r in await conn.execute(text("SELECT team_id FROM slack_bots")))
+    assert teams == [T1]
+
     # A workspace that never installed Rapport is refused.
     refused = await slack.send.command("help", user="U9", team="T9")
     assert refused.status != 200 or "Rapport" not in refused.body

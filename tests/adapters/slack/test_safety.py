@@ -38,6 +38,14 @@ async def test_a_retried_request_is_processed_once(slack):
     assert "Added Jane Doe" in first.body and not again.body.strip()
     assert await count(slack, ContactRow) == 1
 
+    # Another process sharing the database (no memory of the first): the table says no.
+    seen = slack.runner.listeners.seen
+    await seen.flush()
+    seen._recent.clear()
+    elsewhere = await slack.send.post(body, "application/x-www-form-urlencoded", retry=2)
+    assert elsewhere.status == 200 and not elsewhere.body.strip()
+    assert await count(slack, ContactRow) == 1
+
     # Events are deduplicated by event id, also when the retry is re-signed later.
     event = slack.send.event_body({"type": "app_home_opened", "user": "U1", "tab": "home", "channel": "DU1"},
                                   event_id="Ev0RETRIED")
