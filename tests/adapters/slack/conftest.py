@@ -103,11 +103,12 @@ async def standin():
 
 @pytest.fixture
 async def start_slack_app(standin, backend, tmp_path):
-    """Starts an app; options: ``oauth=True``, ``socket_mode=True``, ``interval``."""
+    """Starts an app; options: ``oauth``, ``socket_mode``, ``signing_secret``, ``interval``."""
     started: list[SlackHarness] = []
     databases: list[str] = []
 
-    async def start(*, oauth: bool = False, socket_mode: bool = False, interval: float = 0.2) -> SlackHarness:
+    async def start(*, oauth: bool = False, socket_mode: bool = False, interval: float = 0.2,
+                    signing_secret: bool = True) -> SlackHarness:
         if backend == "postgres":
             name, url = await _pg_database()
             databases.append(name)
@@ -123,7 +124,7 @@ async def start_slack_app(standin, backend, tmp_path):
             RAPPORT_ADMINS="",
             RAPPORT_DEFAULT_TZ="UTC",
             SLACK_BOT_TOKEN=None if oauth else TOKEN,
-            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_SIGNING_SECRET=SECRET if signing_secret else None,
             SLACK_APP_TOKEN="xapp-standin" if socket_mode else None,
             SLACK_CLIENT_ID="111.222" if oauth else None,
             SLACK_CLIENT_SECRET="client-secret" if oauth else None,
