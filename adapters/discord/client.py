@@ -1,0 +1,136 @@
+"""The discord.py client: intents, the command tree, generic buttons and modals, command sync.
+
+Built inside ``start_discord`` (never at import time); async start-up lives in
+``setup_hook``, which discord.py runs during ``login``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from adapters.discord.commands import build_root, payload_hash
+from adapters.discord.interactions import SORRY, Interactions
+from adapters.discord.platform import DiscordPlatform
+from adapters.discord.render import BUTTON_TEMPLATE, FORM_PATTERN, modal_values, render
+from core.models import Meta
+from core.service import Rapport
+from core.ui import Reply
+
+log = logging.getLogger(__name__)
+
+# Longer waits come back to the dispatcher as RateLimited (30 s is discord.py's minimum).
+MAX_RATELIMIT_WAIT = 30.0
+
+
+def intents() -> discord.Intents:
+    """Only ``guilds`` (GUILD_CREATE, channels, threads): no privileged intents, and none of
+    the message or presence traffic a bot in many servers would otherwise receive.
+    Interactions arrive whatever the intents."""
+    return discord.Intents(guilds=True)
+
+
+class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=BUTTON_TEMPLATE):
+    """Every button the core makes, matched by custom id, so presses work after a restart
+    and a new button in the core needs no change here."""
+
+    def __init__(self, action_id: str, workspace_id: str | None, button: discord.ui.Button) -> None:
+        super().__init__(button)
+        self.action_id = action_id
+        self.workspace_id = workspace_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /) -> ActionButton:
+        button = discord.ui.Button(
+            label=getattr(item, "label", None),
+            style=getattr(item, "style", discord.ButtonStyle.secondary),
+            custom_id=item.custom_id,  # type: ignore[attr-defined]
+        )
+        return cls(match["action"], match["workspace"], button)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.client.interactions.on_press(interaction, self.action_id, self.workspace_id)  # type: ignore[attr-defined]
+
+
+class RapportClient(discord.Client):
+    """The bot: one ``/rapport`` command tree, generic buttons and forms, DMs via ``platform``."""
+
+    def __init__(self, core: Rapport, sessionmaker: async_sessionmaker) -> None:
+        super().__init__(
+            intents=intents(),
+            # Nothing the bot sends pings anyone unless a send says so explicitly.
+            allowed_mentions=discord.AllowedMentions.none(),
+            max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
+            # The bot never reads messages or member lists: keep no caches of them.
+            max_messages=None,
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            chunk_guilds_at_startup=False,
+        )
+        self.sessionmaker = sessionmaker
+        self.platform = DiscordPlatform(self)
+        self.interactions = Interactions(core, sessionmaker, remember_name=self.platform.names.put)
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(build_root(self.interactions))
+        self.tree.on_error = self._on_tree_error
+        self.synced: bool | None = None  # whether the last start-up pushed the commands
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(ActionButton)
+        self.synced = await self.sync_commands()
+
+    async def sync_commands(self) -> bool:
+        """Pushes the command definitions, only if they changed since the last push (the
+        hash lives in the Meta table), to stay clear of Discord's rate limits on them."""
+        key = f"discord.commands.{self.application_id}"
+        digest = payload_hash(self.tree)
+        async with self.sessionmaker() as session:
+            stored = await session.get(Meta, key)
+            if stored is not None and stored.value == digest:
+                log.info("Discord commands unchanged; not syncing")
+                return False
+        try:
+            await self.tree.sync()
+        except (discord.HTTPException, discord.RateLimited):
+            log.exception("syncing Discord commands failed; the previous definitions stay until the next start")
+            return False
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                row = await session.get(Meta, key)
+                if row is None:
+                    session.add(Meta(key=key, value=digest))
+                else:
+                    row.value = digest
+        except IntegrityError:  # another instance recorded it at the same moment
+            pass
+        log.info("Discord commands synced")
+        return True
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        # Modal submissions are routed by custom id, not through discord.py's modal store,
+        # so a form opened before a restart still lands.
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data = interaction.data or {}
+        match = FORM_PATTERN.fullmatch(str(data.get("custom_id", "")))
+        if match is None:
+            return
+        values = modal_values(data.get("components", []))  # type: ignore[arg-type]
+        await self.interactions.on_submit(interaction, match["form"], match["workspace"], values)
+
+    async def _on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        log.error("command failed: %s", error, exc_info=error)
+        if interaction.response.is_done():
+            return
+        message = SORRY
+        if isinstance(error, app_commands.TransformerError):
+            message = f"I couldn't read `{error.value}` there. Check the option and try again."
+        try:
+            await interaction.response.send_message(ephemeral=True, **render(Reply.fail(message)).send_kwargs())
+        except discord.HTTPException:
+            pass

@@ -1,0 +1,249 @@
+"""What every Discord interaction goes through: acknowledge, translate, dispatch, render.
+
+Discord gives an interaction three seconds for its first response, and a modal can only
+be that first response. So each piece of work is started, and if it hasn't finished after
+``defer_after`` seconds the interaction is deferred (ephemerally) and answered by editing
+the deferred reply. Fast work, including the core's form for a bare creating verb (which
+needs no database), is answered directly, which is what lets it open a modal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+from zoneinfo import available_timezones
+
+import discord
+from discord import app_commands
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from adapters.discord import PLATFORM
+from adapters.discord import render as r
+from adapters.discord.commands import Completion, arguments
+from core import commands as c
+from core.errors import UserError
+from core.models import ContactRow, Member
+from core.service import Actor, Rapport
+from core.ui import Reply, Section
+
+log = logging.getLogger(__name__)
+
+CHOICES_MAX = 25  # Discord's cap on autocomplete choices
+SORRY = "Something went wrong on my side; nothing was changed. Please try again."
+IN_DMS = Reply.fail(
+    "Rapport keeps your contacts per server, so use `/rapport` in the server where you're a member. "
+    "The buttons on my DMs work here as usual."
+)
+NO_SERVER = Reply.fail("I can't tell which server this belongs to. Use `/rapport nudges` in your server instead.")
+RESTARTING = Reply.fail("Rapport is restarting. Try again in a few seconds.")
+DMS_CLOSED = Section(
+    title="I couldn't DM you",
+    text="A reminder couldn't reach you because your DMs are closed to this server. "
+    "To get nudges, turn on Direct Messages in this server's Privacy Settings. "
+    "`/rapport nudges` shows what's waiting.",
+)
+
+
+class Interactions:
+    """The adapter's handlers for commands, button presses, modal submissions, autocomplete.
+
+    ``remember_name(workspace_id, user_id, name)`` is told every display name an
+    interaction reveals (the platform's name cache).
+    """
+
+    def __init__(
+        self,
+        core: Rapport,
+        sessionmaker: async_sessionmaker,
+        *,
+        remember_name: Callable[[str, str, str], None] | None = None,
+        defer_after: float = 1.5,
+    ) -> None:
+        self.core = core
+        self.sessionmaker = sessionmaker
+        self.remember_name = remember_name
+        self.defer_after = defer_after
+        self.accepting = True
+        self._inflight: set[asyncio.Task] = set()
+        self._zones: list[str] | None = None
+
+    # -- entry points ---------------------------------------------------------------------
+
+    async def on_command(self, interaction: discord.Interaction, verb: str, values: dict[str, Any]) -> None:
+        """A `/rapport <verb>` with its typed options."""
+        actor = self.actor(interaction)
+        if actor is None:
+            await self._answer(interaction, _ready(IN_DMS))
+            return
+        try:
+            command = c.build(verb, *arguments(verb, values))
+        except UserError as err:
+            await self._answer(interaction, _ready(Reply.fail(err.message)))
+            return
+        await self._answer(interaction, self._run_command(actor, command), forms=True)
+
+    async def on_press(self, interaction: discord.Interaction, action_id: str, workspace_id: str | None) -> None:
+        """A button: ``action_id`` is the core's; ``workspace_id`` is stamped on DM buttons."""
+        actor = self.actor(interaction, workspace_id)
+        if actor is None:
+            await self._answer(interaction, _ready(NO_SERVER))
+            return
+        await self._answer(interaction, self.core.press(actor, action_id), forms=True, stamp=_stamp(interaction, actor))
+
+    async def on_submit(self, interaction: discord.Interaction, form_id: str, workspace_id: str | None, values: dict[str, str]) -> None:
+        """A modal submission: ``values`` by field key."""
+        actor = self.actor(interaction, workspace_id)
+        if actor is None:
+            await self._answer(interaction, _ready(NO_SERVER))
+            return
+        await self._answer(interaction, self.core.submit(actor, form_id, values), stamp=_stamp(interaction, actor))
+
+    async def complete(self, interaction: discord.Interaction, what: Completion, current: str) -> list[app_commands.Choice[str]]:
+        """Autocomplete: the member's contact names, IANA time zones, or verbs (for help)."""
+        try:
+            if what == "verb":
+                names = [v for v in c.SPECS if current.strip().lower() in v]
+            elif what == "tz":
+                names = self._zones_matching(current)
+            else:
+                actor = self.actor(interaction)
+                names = await self._contacts_matching(actor, current) if actor else []
+        except Exception:  # autocomplete is a nicety; never let it surface an error
+            log.exception("autocomplete failed")
+            names = []
+        return [app_commands.Choice(name=r.clip(n, 100), value=n[:100]) for n in names[:CHOICES_MAX]]
+
+    # -- translate ------------------------------------------------------------------------
+
+    def actor(self, interaction: discord.Interaction, workspace_id: str | None = None) -> Actor | None:
+        """Who acts, in which server: the interaction's guild, else a DM button's stamp.
+
+        Manage Server makes an organizer; the core does the refusing for everyone else.
+        """
+        user_id = str(interaction.user.id)
+        if interaction.guild_id:
+            workspace = str(interaction.guild_id)
+            name = interaction.user.display_name
+            if self.remember_name is not None:
+                self.remember_name(workspace, user_id, name)
+            organizer = bool(interaction.permissions.manage_guild)
+            return Actor(PLATFORM, workspace, user_id, display_name=name, is_organizer=organizer)
+        if workspace_id:
+            # In a DM Discord knows only the global name; keep the server nickname we have.
+            return Actor(PLATFORM, workspace_id, user_id)
+        return None
+
+    async def _run_command(self, actor: Actor, command: c.Command) -> Reply:
+        reply = await self.core.execute(actor, command)
+        if reply.form is None and await self._take_dm_notice(actor):
+            reply = replace(reply, sections=(*reply.sections, DMS_CLOSED))
+        return reply
+
+    async def _take_dm_notice(self, actor: Actor) -> bool:
+        """Clears the member's "a DM failed" flag; True if it was set (tell them once)."""
+        async with self.sessionmaker() as session, session.begin():
+            result = await session.execute(
+                update(Member)
+                .where(
+                    Member.platform == PLATFORM,
+                    Member.workspace_id == actor.workspace_id,
+                    Member.user_id == actor.user_id,
+                    Member.dm_failed_notice.is_(True),
+                )
+                .values(dm_failed_notice=False)
+            )
+        return bool(result.rowcount)
+
+    async def _contacts_matching(self, actor: Actor, current: str) -> list[str]:
+        key = " ".join(current.split()).casefold()
+        escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = (
+            select(ContactRow.name)
+            .join(Member, Member.id == ContactRow.member_id)
+            .where(Member.platform == PLATFORM, Member.workspace_id == actor.workspace_id, Member.user_id == actor.user_id)
+            .order_by(ContactRow.name_key)
+            .limit(CHOICES_MAX)
+        )
+        if key:
+            query = query.where(
+                or_(ContactRow.name_key.like(f"{escaped}%", escape="\\"), ContactRow.name_key.like(f"% {escaped}%", escape="\\"))
+            )
+        async with self.sessionmaker() as session:
+            return list(await session.scalars(query))
+
+    def _zones_matching(self, current: str) -> list[str]:
+        if self._zones is None:
+            self._zones = sorted(z for z in available_timezones() if "/" in z or z == "UTC")
+        text = current.strip().casefold().replace(" ", "_")
+        if not text:
+            return self._zones[:CHOICES_MAX]
+        starts = [z for z in self._zones if z.casefold().startswith(text) or z.casefold().split("/")[-1].startswith(text)]
+        within = [z for z in self._zones if text in z.casefold() and z not in starts]
+        return (starts + within)[:CHOICES_MAX]
+
+    # -- acknowledge and render -------------------------------------------------------------
+
+    async def _answer(
+        self,
+        interaction: discord.Interaction,
+        work: Awaitable[Reply],
+        *,
+        forms: bool = False,
+        stamp: str | None = None,
+    ) -> None:
+        """Runs ``work`` and answers ephemerally; defers if it is slow; opens a form as a modal.
+
+        ``forms``: the interaction may be answered with a modal (not a modal submission).
+        ``stamp``: the server id to put on buttons and forms when answering in a DM.
+        """
+        if not self.accepting:
+            if asyncio.iscoroutine(work):
+                work.close()  # never started: the bot is stopping
+            work = _ready(RESTARTING)
+        task = asyncio.ensure_future(work)
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+            if not done:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.HTTPException:
+            log.warning("could not defer interaction %s; finishing the work anyway", interaction.id, exc_info=True)
+        try:
+            reply = await task
+        except Exception:
+            log.exception("interaction %s failed", interaction.id)
+            reply = Reply.fail(SORRY)
+        try:
+            if reply.form is not None and forms and not interaction.response.is_done():
+                await interaction.response.send_modal(r.modal(reply.form, stamp))
+                return
+            if reply.form is not None:
+                # Too late for a modal (deferred, or answering a modal): say how to type it.
+                reply = replace(reply, form=None, context=reply.context or "Run the command again to open the form.")
+            rendered = r.render(reply, stamp)
+            if interaction.response.is_done():
+                await interaction.edit_original_response(**rendered.edit_kwargs())
+            else:
+                await interaction.response.send_message(ephemeral=True, **rendered.send_kwargs())
+        except discord.HTTPException:
+            log.warning("could not answer interaction %s", interaction.id, exc_info=True)
+
+    async def drain(self, seconds: float) -> None:
+        """Stops taking new work and waits up to ``seconds`` for work in flight."""
+        self.accepting = False
+        pending = [t for t in self._inflight if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=seconds)
+
+
+def _stamp(interaction: discord.Interaction, actor: Actor) -> str | None:
+    return None if interaction.guild_id else actor.workspace_id
+
+
+async def _ready(reply: Reply) -> Reply:
+    return reply

@@ -1,0 +1,148 @@
+"""``core.ports.Platform`` on Discord: DMs for nudges, channel posts, private threads, names.
+
+Errors are translated for the dispatcher: DMs closed (50007), missing access or a vanished
+user or channel -> ``PermanentError``; 5xx and connection trouble -> ``TransientError``; a
+rate limit longer than the client's ``max_ratelimit_timeout`` -> ``RateLimited`` (shorter
+ones discord.py waits out itself).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+import discord
+
+from adapters.discord.render import clip, render
+from core.ports import PermanentError, RateLimited, TransientError
+from core.ui import Message, Reply
+
+log = logging.getLogger(__name__)
+
+THREAD_NAME_MAX = 100
+THREAD_ARCHIVE_MINUTES = 10080  # a week: long enough for two people to find a time
+NAME_TTL = 3600.0
+NAME_CACHE_MAX = 50_000
+
+
+@asynccontextmanager
+async def translated(what: str) -> AsyncIterator[None]:
+    """Turns discord.py's errors into the core's ``DeliveryError`` family."""
+    try:
+        yield
+    except discord.RateLimited as err:
+        raise RateLimited(err.retry_after, f"{what}: rate limited") from err
+    except (discord.Forbidden, discord.NotFound) as err:
+        raise PermanentError(f"{what}: {err.status} {err.code} {err.text}".strip()) from err
+    except discord.HTTPException as err:
+        if err.status >= 500 or err.status == 429:  # a 429 without Via is Cloudflare's: back off
+            raise TransientError(f"{what}: HTTP {err.status}") from err
+        raise PermanentError(f"{what}: {err.status} {err.code} {err.text}".strip()) from err
+    except (TimeoutError, aiohttp.ClientError, OSError) as err:
+        raise TransientError(f"{what}: {type(err).__name__}: {err}") from err
+
+
+class NameCache:
+    """Display names by (server, user), for an hour; bounded so it can't grow without end."""
+
+    def __init__(self, ttl: float = NAME_TTL, max_size: int = NAME_CACHE_MAX) -> None:
+        self.ttl = ttl
+        self.max_size = max_size
+        self._names: dict[tuple[str, str], tuple[float, str | None]] = {}
+
+    def get(self, workspace_id: str, user_id: str) -> tuple[bool, str | None]:
+        """``(found, name)``; a cached "unknown" is found with name None."""
+        entry = self._names.get((workspace_id, user_id))
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, workspace_id: str, user_id: str, name: str | None) -> None:
+        if len(self._names) >= self.max_size:
+            self._names.clear()  # crude, but names are cheap to fetch again
+        self._names[(workspace_id, user_id)] = (time.monotonic() + self.ttl, name)
+
+
+class DiscordPlatform:
+    """What the core and the dispatcher may ask of Discord (``core.ports.Platform``)."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+        self.names = NameCache()
+
+    async def deliver(self, message: Message) -> str | None:
+        """DMs the member (embed + buttons stamped with their server); returns the DM channel id."""
+        recipient = message.recipient
+        workspace = recipient.workspace_id
+        async with translated(f"DM to {recipient.user_id}"):
+            if recipient.dm_channel_id:
+                channel = self.client.get_partial_messageable(int(recipient.dm_channel_id), type=discord.ChannelType.private)
+                try:
+                    await channel.send(**render(message.reply, workspace).send_kwargs())
+                    return recipient.dm_channel_id
+                except discord.NotFound:
+                    log.info("cached DM channel of %s is gone; opening a new one", recipient.user_id)
+            dm = await self.client.create_dm(discord.Object(id=int(recipient.user_id)))
+            await dm.send(**render(message.reply, workspace).send_kwargs())
+            return str(dm.id)
+
+    async def post_channel(self, workspace_id: str, channel_id: str, reply: Reply) -> str:
+        """Posts in a server channel; returns the message id (the reference to update it)."""
+        async with translated(f"post in {channel_id}"):
+            channel = self.client.get_partial_messageable(int(channel_id), guild_id=int(workspace_id))
+            sent = await channel.send(**render(reply).send_kwargs(), allowed_mentions=discord.AllowedMentions.none())
+            return str(sent.id)
+
+    async def update_channel_post(self, workspace_id: str, channel_id: str, message_ref: str, reply: Reply) -> None:
+        """Replaces a post made by :meth:`post_channel`."""
+        async with translated(f"update of {message_ref}"):
+            channel = self.client.get_partial_messageable(int(channel_id), guild_id=int(workspace_id))
+            await channel.get_partial_message(int(message_ref)).edit(
+                **render(reply).edit_kwargs(), allowed_mentions=discord.AllowedMentions.none()
+            )
+
+    async def open_conversation(self, workspace_id: str, user_ids: list[str], reply: Reply, channel_id: str | None = None) -> str:
+        """A private thread in ``channel_id`` (the intro channel) with the members added and
+        ``reply`` as its first message, which pings those members and nobody else."""
+        if not channel_id:
+            raise PermanentError("a Discord conversation needs a channel for its private thread")
+        async with translated(f"thread in {channel_id}"):
+            channel = self.client.get_channel(int(channel_id)) or await self.client.fetch_channel(int(channel_id))
+            if not isinstance(channel, discord.TextChannel):
+                raise PermanentError(f"channel {channel_id} can't hold private threads")
+            thread = await channel.create_thread(
+                name=clip(reply.title or "Introduction", THREAD_NAME_MAX),
+                type=discord.ChannelType.private_thread,
+                invitable=False,
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+            )
+            people = [discord.Object(id=int(u)) for u in user_ids]
+            for person in people:
+                await thread.add_user(person)
+            await thread.send(
+                content=" ".join(f"<@{p.id}>" for p in people),
+                allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=people),
+                **render(reply).send_kwargs(),
+            )
+            return str(thread.id)
+
+    async def display_name(self, workspace_id: str, user_id: str) -> str | None:
+        """The member's name in that server (nickname, else global name, else username)."""
+        found, name = self.names.get(workspace_id, user_id)
+        if found:
+            return name
+        try:
+            data = await self.client.http.get_member(int(workspace_id), int(user_id))
+        except (discord.NotFound, discord.Forbidden):
+            self.names.put(workspace_id, user_id, None)
+            return None
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError):
+            log.warning("could not fetch the name of %s in %s", user_id, workspace_id, exc_info=True)
+            return None
+        user = data.get("user") or {}
+        name = data.get("nick") or user.get("global_name") or user.get("username")
+        self.names.put(workspace_id, user_id, name)
+        return name

@@ -1,0 +1,83 @@
+"""Start and stop Rapport on Discord: ``start_discord(app)`` is what ``bot/app.py`` calls."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from adapters.discord import PLATFORM
+from adapters.discord.client import RapportClient
+from bot.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 5.0  # interactions in flight get this long to finish on stop
+CLOSE_SECONDS = 2.0
+
+
+def point_at(settings: Settings) -> None:
+    """Aims discord.py at ``DISCORD_API_URL`` / ``DISCORD_GATEWAY_URL`` (a stand-in in tests).
+
+    ``Route.BASE`` covers every REST call, interaction callbacks and webhook follow-ups
+    included; a plain ``Client`` connects straight to ``DEFAULT_GATEWAY``. Both are
+    process-wide, so this runs before login.
+    """
+    Route.BASE = settings.discord_api_url.rstrip("/")
+    if settings.discord_gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+class DiscordRunner:
+    """The running bot. ``stop()`` stops taking work, lets work in flight finish, disconnects."""
+
+    def __init__(self, client: RapportClient, gateway: asyncio.Task) -> None:
+        self.client = client
+        self.gateway = gateway
+
+    async def stop(self) -> None:
+        await self.client.interactions.drain(DRAIN_SECONDS)
+        await self.client.close()
+        if not self.gateway.done():
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self.gateway, CLOSE_SECONDS)
+
+
+async def start_discord(app) -> DiscordRunner:
+    """Logs in (which syncs commands if they changed), registers the platform with ``app``
+    for DMs and channel posts, and connects to the gateway in the background.
+
+    ``app`` is a ``bot.app.App`` that has been opened. Raises ``ConfigError`` when Discord
+    rejects the token.
+    """
+    settings: Settings = app.settings
+    if not settings.discord_token:
+        raise ConfigError("DISCORD_TOKEN is not set.")
+    point_at(settings)
+    client = RapportClient(app.core, app.sessionmaker)
+    try:
+        await client.login(settings.discord_token)
+    except discord.LoginFailure:
+        await client.close()
+        raise ConfigError("DISCORD_TOKEN was rejected by Discord: copy it again from the Bot page of your application.") from None
+    except BaseException:
+        await client.close()
+        raise
+    app.add_platform(PLATFORM, client.platform)
+    gateway = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
+    gateway.add_done_callback(_report)
+    log.info("Discord: logged in as %s (application %s)", client.user, client.application_id)
+    return DiscordRunner(client, gateway)
+
+
+def _report(task: asyncio.Task) -> None:
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        log.error("the Discord gateway connection ended: %s", error, exc_info=error)
