@@ -92,7 +92,10 @@ class Interactions:
         if actor is None:
             await self._answer(interaction, _ready(NO_SERVER))
             return
-        await self._answer(interaction, self.core.press(actor, action_id), forms=True, stamp=_stamp(interaction, actor))
+        pressed = str((interaction.data or {}).get("custom_id", ""))
+        await self._answer(
+            interaction, self.core.press(actor, action_id), forms=True, stamp=_stamp(interaction, actor), pressed=pressed
+        )
 
     async def on_submit(self, interaction: discord.Interaction, form_id: str, workspace_id: str | None, values: dict[str, str]) -> None:
         """A modal submission: ``values`` by field key."""
@@ -194,11 +197,15 @@ class Interactions:
         *,
         forms: bool = False,
         stamp: str | None = None,
+        pressed: str | None = None,
     ) -> None:
         """Runs ``work`` and answers ephemerally; defers if it is slow; opens a form as a modal.
 
         ``forms``: the interaction may be answered with a modal (not a modal submission).
         ``stamp``: the server id to put on buttons and forms when answering in a DM.
+        ``pressed``: the custom id of the pressed button. On a message only this member
+        sees (their DM, an ephemeral reply) a one-line outcome replaces that button's row;
+        anywhere else (a channel post) the outcome comes as an ephemeral message.
         """
         if not self.accepting:
             if asyncio.iscoroutine(work):
@@ -207,12 +214,17 @@ class Interactions:
         task = asyncio.ensure_future(work)
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
+        updatable = pressed is not None and _private(interaction)
         try:
             done, _ = await asyncio.wait({task}, timeout=self.defer_after)
             if not done:
-                await interaction.response.defer(ephemeral=True, thinking=True)
+                if updatable:
+                    await interaction.response.defer()  # a deferred update: no "thinking" message
+                else:
+                    await interaction.response.defer(ephemeral=True, thinking=True)
         except discord.HTTPException:
             log.warning("could not defer interaction %s; finishing the work anyway", interaction.id, exc_info=True)
+        deferred_update = updatable and interaction.response.is_done()
         try:
             reply = await task
         except Exception:
@@ -225,8 +237,17 @@ class Interactions:
             if reply.form is not None:
                 # Too late for a modal (deferred, or answering a modal): say how to type it.
                 reply = replace(reply, form=None, context=reply.context or "Run the command again to open the form.")
+            if updatable and r.is_simple(reply) and interaction.message is not None:
+                edit = r.answered(interaction.message, pressed or "", r.outcome(reply))
+                if interaction.response.is_done():
+                    await interaction.edit_original_response(**edit)
+                else:
+                    await interaction.response.edit_message(**edit)
+                return
             rendered = r.render(reply, stamp)
-            if interaction.response.is_done():
+            if deferred_update:
+                await interaction.followup.send(ephemeral=True, **rendered.send_kwargs())
+            elif interaction.response.is_done():
                 await interaction.edit_original_response(**rendered.edit_kwargs())
             else:
                 await interaction.response.send_message(ephemeral=True, **rendered.send_kwargs())
@@ -239,6 +260,12 @@ class Interactions:
         pending = [t for t in self._inflight if not t.done()]
         if pending:
             await asyncio.wait(pending, timeout=seconds)
+
+
+def _private(interaction: discord.Interaction) -> bool:
+    """Whether the message a button sits on is seen by this member alone."""
+    message = interaction.message
+    return message is not None and (interaction.guild_id is None or message.flags.ephemeral)
 
 
 def _stamp(interaction: discord.Interaction, actor: Actor) -> str | None:

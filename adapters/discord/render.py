@@ -22,6 +22,8 @@ from core.ui import Attachment, Button, Field, Form, Reply
 
 ACCENT = discord.Colour(0x2F80ED)
 ERROR = discord.Colour(0xD64545)
+DONE = discord.Colour(0x2E9E5B)
+OUTCOME_MAX = 500
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
 TITLE_MAX = 256
@@ -184,6 +186,47 @@ def _view(reply: Reply, workspace_id: str | None) -> discord.ui.View | None:
 def _section_tag(title: str) -> str:
     head = (title or "").split(" ", 1)[0]
     return head if head.startswith("#") else clip(title or "", 24)
+
+
+# -- a pressed button's outcome ------------------------------------------------------------
+
+
+def is_simple(reply: Reply) -> bool:
+    """A one-line outcome (``Done: #42 …``) that can stand where the pressed buttons were."""
+    return not (
+        reply.error or reply.sections or reply.buttons or reply.draft or reply.fields or reply.files or reply.form
+    )
+
+
+def outcome(reply: Reply) -> str:
+    return " ".join(part for part in (reply.title, reply.text) if part) or "Done."
+
+
+def answered(message: discord.Message, pressed: str, text: str) -> dict:
+    """Edit arguments for ``message`` with the row of the pressed button replaced by the
+    outcome: the member sees what happened where they clicked, and can't press it twice."""
+    embeds = list(message.embeds)
+    note = discord.Embed(description=clip(f"✅ {text}", OUTCOME_MAX), colour=DONE)
+    if len(embeds) < EMBEDS_PER_MESSAGE:
+        embeds.append(note)
+    else:
+        embeds[-1] = note
+    view = discord.ui.View(timeout=None)
+    kept = 0
+    for row in message.components:
+        children = [c for c in getattr(row, "children", []) if isinstance(c, discord.components.Button)]
+        if not children or any(c.custom_id == pressed for c in children):
+            continue
+        for child in children:
+            view.add_item(
+                discord.ui.Button(
+                    label=child.label, style=child.style, custom_id=child.custom_id, url=child.url,
+                    disabled=child.disabled, emoji=child.emoji, row=kept,
+                )
+            )
+        kept += 1
+    view.stop()  # as in _view: presses go through the DynamicItem
+    return {"embeds": embeds, "view": view if view.children else None}
 
 
 # -- forms ---------------------------------------------------------------------------

@@ -154,7 +154,9 @@ class Sent:
     guild: Guild | None
     channel_id: int
     callbacks: list[dict] = field(default_factory=list)
-    message_id: int | None = None  # the response message (deferred or not)
+    message_id: int | None = None  # the response message, or the message a pressed button is on
+    source_message_id: int | None = None  # the message a pressed button is on
+    edited: bool = False  # the bot edited message_id through the webhook
     followups: list[int] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     sent_at: float = 0.0  # loop time the interaction went out
@@ -163,7 +165,7 @@ class Sent:
 
 @dataclass
 class Answer:
-    kind: str  # "message", "modal", "choices"
+    kind: str  # "message" (a new one), "update" (of the pressed button's message), "modal", "choices"
     message: dict | None = None
     modal: dict | None = None
     choices: list[dict] | None = None
@@ -426,6 +428,12 @@ class DiscordStandIn:
                     return Answer("choices", choices=callback["data"]["choices"])
                 if callback["type"] == 4:
                     return Answer("message", message=self.messages[sent.message_id])
+                if callback["type"] == 7:
+                    return Answer("update", message=self.messages[sent.message_id])
+                if callback["type"] == 6 and sent.followups:
+                    return Answer("message", message=self.messages[sent.followups[0]])
+                if callback["type"] == 6 and sent.edited:
+                    return Answer("update", message=self.messages[sent.message_id])
                 if callback["type"] == 5 and sent.message_id is not None:
                     message = self.messages[sent.message_id]
                     if not message.get("_loading"):
@@ -471,6 +479,8 @@ class DiscordStandIn:
         if message is not None:
             payload["message"] = {k: v for k, v in message.items() if not k.startswith("_")}
         sent = Sent(int(payload["id"]), payload["token"], kind, user, guild, int(payload["channel_id"]))
+        if message is not None:
+            sent.source_message_id = int(message["id"])
         self.sent[sent.token] = sent
         sent.sent_at = asyncio.get_running_loop().time()
         await connection.send(0, payload, "INTERACTION_CREATE")
@@ -592,6 +602,16 @@ class DiscordStandIn:
         self.messages[message_id] = message
         return message
 
+    def _update(self, message: dict, body: dict, files: list[str]) -> None:
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                message[key] = body[key] if body[key] is not None else ("" if key == "content" else [])
+        if "allowed_mentions" in body:
+            message["_allowed_mentions"] = body["allowed_mentions"]
+        if files or "attachments" in body:
+            message["attachments"] = self._attachments(files)
+        message["edited_timestamp"] = now_iso()
+
     def _attachments(self, files) -> list[dict]:
         return [{"id": str(self.next_id()), "filename": f, "size": 1, "url": "", "proxy_url": ""} for f in files]
 
@@ -613,12 +633,7 @@ class DiscordStandIn:
         message = self.messages.get(int(request.match_info["message"]))
         if message is None:
             return answer({"message": "Unknown Message", "code": 10008}, 404)
-        body = request[CALL].body or {}
-        for key in ("content", "embeds", "components"):
-            if key in body:
-                message[key] = body[key] if body[key] is not None else ("" if key == "content" else [])
-        message["_allowed_mentions"] = body.get("allowed_mentions", message.get("_allowed_mentions"))
-        message["edited_timestamp"] = now_iso()
+        self._update(message, request[CALL].body or {}, request[CALL].files)
         return answer(self._public(message))
 
     async def _create_thread(self, request: web.Request) -> web.Response:
@@ -687,6 +702,12 @@ class DiscordStandIn:
                 response_message_ephemeral=bool(message["flags"] & EPHEMERAL),
             )
             resource["message"] = self._public(message)
+        elif kind in (6, 7):
+            sent.message_id = sent.source_message_id
+            if kind == 7:
+                message = self.messages[sent.source_message_id]
+                self._update(message, data, request[CALL].files)
+                resource["message"] = self._public(message)
         elif kind == 9:
             self.modals[data["custom_id"]] = data
         sent.changed.set()
@@ -712,15 +733,9 @@ class DiscordStandIn:
         message = self.messages.get(message_id) if message_id else None
         if sent is None or message is None:
             return answer({"message": "Unknown Message", "code": 10008}, 404)
-        body = request[CALL].body or {}
-        for key in ("content", "embeds", "components"):
-            if key in body:
-                message[key] = body[key] if body[key] is not None else ("" if key == "content" else [])
-        if "allowed_mentions" in body:
-            message["_allowed_mentions"] = body["allowed_mentions"]
-        if request[CALL].files:
-            message["attachments"] = self._attachments(request[CALL].files)
+        self._update(message, request[CALL].body or {}, request[CALL].files)
         message["_loading"] = False
+        sent.edited = True
         sent.changed.set()
         return answer(self._public(message))
 

@@ -230,3 +230,31 @@ async def test_nothing_the_bot_sends_pings_everyone(standin, start_bot):
         assert mentions.get("parse") == [], f"{path}: {mentions}"
         assert not mentions.get("roles") and not mentions.get("users") and not mentions.get("replied_user")
     assert loud in text_of(next(m for m in standin.messages.values() if m["channel_id"] == guild.channel("intros")["id"]))
+
+
+async def test_a_button_on_an_ephemeral_reply_answers_in_place_and_a_slow_one_after_deferring(standin, start_bot, monkeypatch):
+    alice = standin.user("Alice Example")
+    guild = standin.guild("Alumni", [alice])
+    bot = await start_bot()
+    await say(standin, alice, guild, "add", {"name": "Jane Doe"})
+    await say(standin, alice, guild, "log", {"name": "Jane Doe", "when": "2 days ago"})
+    _, listing = await say(standin, alice, guild, "nudges")
+    done = [cid for label, cid in buttons_of(listing).items() if label.endswith("Done")]
+
+    answer = await standin.answer_to(await standin.press(alice, listing, done[0]))
+    assert answer.kind == "update" and done[0] not in buttons_of(answer.message).values()
+    assert done[1] in buttons_of(answer.message).values()  # the other nudges keep theirs
+
+    core = bot.client.interactions.core
+    press = core.press
+
+    async def slow_press(actor, action_id):
+        await asyncio.sleep(0.1)
+        return await press(actor, action_id)
+
+    monkeypatch.setattr(core, "press", slow_press)
+    bot.client.interactions.defer_after = 0.02
+    sent = await standin.press(alice, answer.message, done[1])
+    answer = await standin.answer_to(sent)
+    assert [c["type"] for c in sent.callbacks] == [6]  # a deferred update, no "thinking" message
+    assert answer.kind == "update" and "✅ Done: #" in text_of(answer.message)

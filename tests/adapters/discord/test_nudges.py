@@ -54,9 +54,12 @@ async def test_a_logged_meeting_brings_a_thank_you_dm_whose_buttons_work(standin
     assert buttons["Done"] == f"nudge:done:{nudge_id}@{guild.id}"  # a DM button carries its server
     await marked_sent(engine, nudge_id)
 
+    # In their own DM, the outcome takes the place of the pressed buttons; the draft stays.
     answer = await standin.answer_to(await standin.press(alice, dm, buttons["Done"]))
-    assert answer.message["flags"] & EPHEMERAL
-    assert text_of(answer.message).startswith(f"Done: #{nudge_id}")
+    assert answer.kind == "update" and answer.message["id"] == dm["id"]
+    assert answer.message["embeds"][0]["description"] == embed["description"]
+    assert answer.message["embeds"][-1]["description"].startswith(f"✅ Done: #{nudge_id}")
+    assert buttons_of(answer.message) == {}
     assert await nudge_status(engine, nudge_id) == "done"
     async with engine.connect() as conn:
         assert await conn.scalar(select(Member.dm_channel_id)) == str(standin.dm_channels[alice.id])
@@ -83,7 +86,7 @@ async def test_a_nudge_button_works_after_a_restart(standin, start_bot, engine):
     assert await nudge_status(engine, nudge_id) == "pending"
 
     skip = await standin.answer_to(await standin.press(alice, dm, buttons_of(dm)["Skip"]))
-    assert f"Skipped: #{nudge_id}" in text_of(skip.message)
+    assert skip.kind == "update" and f"Skipped: #{nudge_id}" in text_of(skip.message)
 
 
 async def test_command_definitions_are_synced_only_when_they_change(standin, start_bot, engine):
@@ -156,7 +159,8 @@ async def test_an_accepted_intro_opens_a_private_thread_pinging_only_the_two(sta
     accept = buttons_of(ask)["Accept"]
     assert accept.endswith(f"@{guild.id}")
     answer = await standin.answer_to(await standin.press(carol, ask, accept))
-    assert answer.message["flags"] & EPHEMERAL
+    assert answer.kind == "update" and "Accept" not in buttons_of(answer.message)
+    assert "✅ Thank you! I've opened a conversation" in text_of(answer.message)
 
     threads = standin.calls_to("POST", rf"/channels/{intros['id']}/threads")
     assert len(threads) == 1 and threads[0].body["type"] == 12 and threads[0].body["invitable"] is False
