@@ -211,9 +211,24 @@ class Interactions:
             if asyncio.iscoroutine(work):
                 work.close()  # never started: the bot is stopping
             work = _ready(RESTARTING)
-        task = asyncio.ensure_future(work)
-        self._inflight.add(task)
-        task.add_done_callback(self._inflight.discard)
+        # Stopping waits for this whole answer (work and reply), not just the work.
+        me = asyncio.current_task()
+        if me is not None:
+            self._inflight.add(me)
+        try:
+            await self._respond(interaction, asyncio.ensure_future(work), forms=forms, stamp=stamp, pressed=pressed)
+        finally:
+            self._inflight.discard(me)
+
+    async def _respond(
+        self,
+        interaction: discord.Interaction,
+        task: asyncio.Future,
+        *,
+        forms: bool,
+        stamp: str | None,
+        pressed: str | None,
+    ) -> None:
         updatable = pressed is not None and _private(interaction)
         try:
             done, _ = await asyncio.wait({task}, timeout=self.defer_after)
@@ -257,7 +272,7 @@ class Interactions:
     async def drain(self, seconds: float) -> None:
         """Stops taking new work and waits up to ``seconds`` for work in flight."""
         self.accepting = False
-        pending = [t for t in self._inflight if not t.done()]
+        pending = [t for t in self._inflight if not t.done() and t is not asyncio.current_task()]
         if pending:
             await asyncio.wait(pending, timeout=seconds)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import select
 
 from core.models import ContactRow
@@ -258,3 +259,44 @@ async def test_a_button_on_an_ephemeral_reply_answers_in_place_and_a_slow_one_af
     answer = await standin.answer_to(sent)
     assert [c["type"] for c in sent.callbacks] == [6]  # a deferred update, no "thinking" message
     assert answer.kind == "update" and "✅ Done: #" in text_of(answer.message)
+
+
+async def test_stopping_finishes_work_in_flight_and_turns_new_work_away(standin, start_bot, monkeypatch):
+    alice = standin.user("Alice Example")
+    guild = standin.guild("Alumni", [alice])
+    bot = await start_bot()
+    core = bot.client.interactions.core
+    execute = core.execute
+
+    async def slow_execute(actor, command):
+        await asyncio.sleep(0.3)
+        return await execute(actor, command)
+
+    monkeypatch.setattr(core, "execute", slow_execute)
+    sent = await standin.command(alice, guild, "goal", {"text": "design systems"})
+    await standin.until(lambda: bot.client.interactions._inflight, what="the command to start")
+    stopping = asyncio.ensure_future(bot.stop())
+    await standin.until(lambda: not bot.client.interactions.accepting, what="the bot to stop taking work")
+    late = await standin.answer_to(await standin.command(alice, guild, "nudges"))
+    assert "restarting" in text_of(late.message)
+    answer = await standin.answer_to(sent)
+    assert "Goal set" in text_of(answer.message)
+    await stopping
+    assert bot.client.is_closed()
+
+
+async def test_a_rejected_token_stops_start_up_with_one_line(standin, engine, monkeypatch):
+    from adapters.discord.runner import start_discord
+    from bot.app import App
+    from bot.config import ConfigError, Settings
+
+    monkeypatch.setattr("bot.app.make_engine", lambda url, **kwargs: engine)
+    settings = Settings(_env_file=None, DISCORD_TOKEN="MTIz.wrong.token", DISCORD_API_URL=standin.api_url,
+                        DISCORD_GATEWAY_URL=standin.gateway_url)
+    app = App(settings)
+    await app.open()
+    try:
+        with pytest.raises(ConfigError, match="DISCORD_TOKEN was rejected"):
+            await start_discord(app)
+    finally:
+        await app.close()
