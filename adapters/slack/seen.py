@@ -123,6 +123,8 @@ class SeenRequests:
             return result.rowcount or 0
 
     async def close(self) -> None:
+        """Writes what is pending. A flush under way is awaited, never cancelled: cancelling
+        a database call midway leaves its connection to be torn down after the engine."""
         if self._flusher is not None and not self._flusher.done():
-            self._flusher.cancel()
+            await asyncio.wait({self._flusher}, timeout=5)
         await self.flush()
