@@ -128,7 +128,8 @@ def _embeds(reply: Reply) -> list[discord.Embed]:
         lines = [section.text] if section.text else []
         lines.extend(f"{label}: {value}" for label, value in section.fields)
         fields.append((clip(section.title, FIELD_NAME_MAX) or "\u200b", clip("\n".join(lines), FIELD_VALUE_MAX) or "\u200b", False))
-    footer = clip(reply.context.replace("`", ""), FOOTER_MAX)
+    # Backticks mark commands in the core's text; a footer shows them literally.
+    footer = clip(reply.context.replace("`", ""), min(FOOTER_MAX, EMBED_TOTAL_MAX - len(title) - len(description) - 100))
 
     budget = EMBED_TOTAL_MAX - len(title) - len(description) - len(footer)
     first = discord.Embed(title=title or None, description=description or None, colour=colour)
