@@ -9,7 +9,9 @@
 - a modal submission → ``core.submit(actor, form_id, values)``; an error is shown on the
   field it is about (``response_action: errors``).
 - ``app_home_opened`` → the App Home is published; ``user_change`` → the cached profile
-  (time zone, organizer) is replaced.
+  (time zone, organizer) is replaced; ``app_uninstalled`` / ``tokens_revoked`` → the
+  workspace's token is dropped (and, with OAuth, its installation).
+- before any of these, a middleware drops a request already handled (Slack's retries).
 
 The core decides everything; nothing here knows what a verb or a button means, beyond
 which verbs only read (so the App Home needs no refresh after them).
@@ -200,7 +202,7 @@ class SlackListeners:
     async def dm(self, team: str, user: str, reply: Reply) -> None:
         client = await self.clients.for_team(team)
         channel = await self.platform.dm_channel(client, team, user)
-        await self.platform._post(client, channel, reply)
+        await self.platform.post(client, channel, reply)
 
     async def send_files(self, team: str, user: str, reply: Reply) -> None:
         client = await self.clients.for_team(team)

@@ -138,14 +138,14 @@ class SlackPlatform:
             await self.throttle.wait(to.workspace_id)
             channel = to.dm_channel_id or await self.dm_channel(client, to.workspace_id, to.user_id)
             try:
-                await self._post(client, channel, message.reply)
+                await self.post(client, channel, message.reply)
             except SlackApiError as err:
                 if slack_error(err) not in STALE_CHANNEL or not to.dm_channel_id:
                     raise
                 # The cached DM channel is gone (e.g. the app was reinstalled): open it afresh.
                 self._dm_channels.pop((to.workspace_id, to.user_id), None)
                 channel = await self.dm_channel(client, to.workspace_id, to.user_id, fresh=True)
-                await self._post(client, channel, message.reply)
+                await self.post(client, channel, message.reply)
             if message.reply.files:
                 await self.send_files(client, channel, message.reply.files, message.reply.title or "Files")
             return channel
@@ -162,7 +162,7 @@ class SlackPlatform:
         self._dm_channels[key] = channel
         return channel
 
-    async def _post(self, client: AsyncWebClient, channel: str, reply: Reply, **extra) -> str:
+    async def post(self, client: AsyncWebClient, channel: str, reply: Reply, **extra) -> str:
         content = render.message(reply)
         try:
             response = await client.chat_postMessage(
@@ -182,7 +182,7 @@ class SlackPlatform:
         try:
             client = await self.clients.for_team(workspace_id)
             await self.throttle.wait(workspace_id)
-            return await self._post(client, channel_id, reply)
+            return await self.post(client, channel_id, reply)
         except Exception as err:
             raise classify(err) from err
 
@@ -202,7 +202,7 @@ class SlackPlatform:
             response = await client.conversations_open(users=",".join(user_ids))
             channel = response["channel"]["id"]
             await self.throttle.wait(workspace_id)
-            await self._post(client, channel, reply)
+            await self.post(client, channel, reply)
             return channel
         except Exception as err:
             raise classify(err) from err
@@ -251,7 +251,7 @@ def inline_file(f: Attachment, limit: int = 2900) -> dict:
     body = render.escape(text)
     note = ""
     if len(body) > limit:
-        body = render._cut(body, limit)
+        body = render.clip(body, limit)
         note = "\n_Cut short here; run `/rapport export` again once file uploads are allowed for the whole file._"
     name = render.escape(f.filename)
     return {"text": f"*{name}*\n```{body}```{note}", "unfurl_links": False}

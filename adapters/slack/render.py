@@ -43,7 +43,7 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _cut(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     """Cuts escaped text to ``limit`` characters without splitting an entity."""
     if len(text) <= limit:
         return text
@@ -60,7 +60,7 @@ def _chunks(text: str, limit: int = SECTION_TEXT) -> list[str]:
     current = ""
     for line in text.split("\n"):
         while len(line) > limit:
-            head = _cut(line, limit)[:-1]  # no ellipsis: the rest follows
+            head = clip(line, limit)[:-1]  # no ellipsis: the rest follows
             if current:
                 pieces.append(current)
                 current = ""
@@ -96,7 +96,7 @@ def _text_sections(text: str) -> list[dict]:
 
 def _fields(pairs: Iterable[tuple[str, str]]) -> list[dict]:
     """Label/value pairs as section blocks with fields (ten per block)."""
-    items = [mrkdwn(_cut(f"*{escape(label)}*\n{escape(value)}", FIELD_TEXT)) for label, value in pairs]
+    items = [mrkdwn(clip(f"*{escape(label)}*\n{escape(value)}", FIELD_TEXT)) for label, value in pairs]
     return [
         {"type": "section", "fields": items[i : i + FIELDS_PER_SECTION]}
         for i in range(0, len(items), FIELDS_PER_SECTION)
@@ -154,7 +154,7 @@ def section_blocks(section: Section, seen: set[str]) -> list[dict]:
     blocks: list[dict] = []
     text = head_text(section.title, section.text)
     pieces = _chunks(text) if text else []
-    fields = [mrkdwn(_cut(f"*{escape(k)}*\n{escape(v)}", FIELD_TEXT)) for k, v in section.fields]
+    fields = [mrkdwn(clip(f"*{escape(k)}*\n{escape(v)}", FIELD_TEXT)) for k, v in section.fields]
     for piece in pieces:
         blocks.append(_section(piece))
     if fields:
@@ -181,7 +181,7 @@ def reply_blocks(reply: Reply, limit: int = MESSAGE_BLOCKS, *, header: bool = Fa
         head.extend(draft_blocks(reply.draft))
     tail: list[dict] = actions(reply.buttons, seen)
     if reply.context:
-        tail.append({"type": "context", "elements": [mrkdwn(_cut(escape(reply.context), SECTION_TEXT))]})
+        tail.append({"type": "context", "elements": [mrkdwn(clip(escape(reply.context), SECTION_TEXT))]})
 
     body: list[dict] = []
     room = limit - len(head) - len(tail)
@@ -200,7 +200,7 @@ def reply_blocks(reply: Reply, limit: int = MESSAGE_BLOCKS, *, header: bool = Fa
 
 def fallback_text(reply: Reply) -> str:
     """The message's ``text``: notifications and clients without blocks. Escaped too."""
-    return _cut(escape(plain_text(reply)), FALLBACK_TEXT) or " "
+    return clip(escape(plain_text(reply)), FALLBACK_TEXT) or " "
 
 
 def message(reply: Reply) -> dict:
@@ -243,7 +243,7 @@ def modal(form: Form, *, hint: str = "", metadata: dict | None = None) -> dict:
     action id, so a submission maps straight back to the form's keys."""
     blocks: list[dict] = []
     if hint:
-        blocks.append({"type": "context", "elements": [mrkdwn(_cut(escape(hint), SECTION_TEXT))]})
+        blocks.append({"type": "context", "elements": [mrkdwn(clip(escape(hint), SECTION_TEXT))]})
     for field in form.fields:
         blocks.append(
             {
@@ -319,7 +319,7 @@ def field_errors(form_fields: list[str], message: str) -> dict[str, str]:
                 if key in ("when", "until", "follow-up"):
                     target = key
                     break
-    return {target: _cut(message, 300)}
+    return {target: clip(message, 300)}
 
 
 # -- the App Home -------------------------------------------------------------------------
@@ -331,14 +331,14 @@ def home_view(reply: Reply, notice: str = "") -> dict:
     blocks = reply_blocks(reply, VIEW_BLOCKS - 1, header=True)
     if notice:
         blocks.insert(1 if blocks and blocks[0]["type"] == "header" else 0,
-                      {"type": "context", "elements": [mrkdwn(_cut(escape(notice), SECTION_TEXT))]})
+                      {"type": "context", "elements": [mrkdwn(clip(escape(notice), SECTION_TEXT))]})
     return {"type": "home", "blocks": blocks}
 
 
 def outcome_blocks(blocks: list[dict], block_id: str, outcome: str) -> list[dict]:
     """A message's blocks with the clicked actions block replaced by the outcome, so the
     buttons can't be pressed twice and the member sees what happened where they clicked."""
-    note = {"type": "context", "elements": [mrkdwn(f":white_check_mark: {_cut(escape(outcome), 2900)}")]}
+    note = {"type": "context", "elements": [mrkdwn(f":white_check_mark: {clip(escape(outcome), 2900)}")]}
     out = []
     replaced = False
     for block in blocks:

@@ -42,7 +42,7 @@ def test_long_replies_stay_within_slack_limits():
 
 
 def test_entities_are_never_cut_in_half():
-    cut = render._cut(render.escape("a" * 97 + "<<<<"), 100)
+    cut = render.clip(render.escape("a" * 97 + "<<<<"), 100)
     assert cut.endswith("…") and not cut.rstrip("…").endswith(("&", "&l", "&lt"))
 
 

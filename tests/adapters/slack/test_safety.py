@@ -87,9 +87,13 @@ async def test_two_members_of_one_workspace_are_isolated(slack):
     assert f"nudge:done:{nudge_id}" in await slack.send.ask("nudges", user="U1")
 
 
-async def test_health(slack):
+async def test_health_and_url_verification(slack):
     async with slack.http.get(f"{slack.base}/health") as resp:
         assert resp.status == 200 and (await resp.json())["ok"] is True
+    # Slack's check of the Event Subscriptions URL (HTTP mode set-up).
+    challenge = '{"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}'
+    answer = await slack.send.post(challenge, "application/json")
+    assert answer.status == 200 and "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in answer.body
 
 
 async def test_organizers_and_time_zones_come_from_users_info(slack):
