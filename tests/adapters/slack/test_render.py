@@ -108,3 +108,18 @@ def test_slack_errors_become_the_cores_delivery_errors():
         assert isinstance(classify(err(200, code)), PermanentError), code
     assert isinstance(classify(err(500, "internal_error")), TransientError)
     assert isinstance(classify(TimeoutError()), TransientError)
+
+
+async def test_sends_to_one_workspace_are_paced_and_workspaces_dont_wait_for_each_other():
+    import time
+
+    from adapters.slack.platform import Throttle
+
+    throttle = Throttle(rate=50.0, burst=2)
+    started = time.monotonic()
+    for _ in range(7):  # 2 at once, then 5 at 50/s: about 0.1 s
+        await throttle.wait("T1")
+    paced = time.monotonic() - started
+    started = time.monotonic()
+    await throttle.wait("T2")
+    assert paced >= 0.09 and time.monotonic() - started < 0.01
