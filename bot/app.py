@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
 from core.clock import Clock, SystemClock
-from core.db import make_engine, make_sessionmaker, upgrade
+from core.db import WriteGate, make_engine, make_sessionmaker, upgrade
 from core.dispatch import Dispatcher
 from core.ports import Deliverer, Platform
 from core.service import Rapport
@@ -22,6 +23,7 @@ from core.service import Rapport
 log = logging.getLogger(__name__)
 
 SWEEP_JOB = "rapport-dispatch"
+KICK_GAP = 0.25  # seconds between sweeps that commands trigger
 
 
 class App:
@@ -38,13 +40,19 @@ class App:
         self.deliverers: dict[str, Deliverer] = {}
         self._kick_pending = False
         self._sweeping = False
+        self._last_start = float("-inf")
+        self._closing = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.gate: WriteGate | None = None
 
     async def open(self) -> Rapport:
         """Connects, migrates, builds the core. Adapters are added before ``start_dispatch``."""
         self.engine = make_engine(self.settings.database_url)
         await upgrade(self.engine)
         self.sessionmaker = make_sessionmaker(self.engine)
-        self.core = Rapport(self.sessionmaker, self.clock, self.settings.default_tz, self.settings.admin_ids)
+        self.gate = WriteGate.for_engine(self.engine)  # commands and sweeps take turns on SQLite
+        self.core = Rapport(self.sessionmaker, self.clock, self.settings.default_tz, self.settings.admin_ids, gate=self.gate)
         self.core.on_change(self.kick)
         return self.core
 
@@ -61,7 +69,7 @@ class App:
     def start_dispatch(self) -> None:
         """Runs a sweep now (nudges that fell due while the bot was down) and every interval."""
         assert self.sessionmaker is not None
-        self.dispatcher = Dispatcher(self.sessionmaker, self.clock, self.deliverers, self.settings.default_tz)
+        self.dispatcher = Dispatcher(self.sessionmaker, self.clock, self.deliverers, self.settings.default_tz, gate=self.gate)
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self.scheduler.add_job(
             self._sweep,
@@ -80,9 +88,11 @@ class App:
     async def _sweep(self) -> None:
         assert self.dispatcher is not None
         self._sweeping = True
+        self._idle.clear()
         try:
             while True:
                 self._kick_pending = False
+                self._last_start = time.monotonic()
                 try:
                     result = await self.dispatcher.sweep()
                     if result.claimed:
@@ -90,34 +100,45 @@ class App:
                 except Exception:
                     log.exception("dispatch sweep failed; the next sweep will try again")
                     break
-                if not self._kick_pending:  # a command committed mid-sweep: go again now
+                if not self._kick_pending:
                     break
+                # A command committed mid-sweep: go again, but no more often than KICK_GAP,
+                # so a burst of commands doesn't turn into back-to-back sweeps.
+                await asyncio.sleep(max(0.0, self._last_start + KICK_GAP - time.monotonic()))
         finally:
             self._sweeping = False
+            self._idle.set()
 
     def kick(self) -> None:
-        """A command committed: sweep now rather than at the next interval, so news from
-        other members (offers, accepted intros) and nudges due now arrive at once."""
-        if self.scheduler is None or not self.scheduler.running:
+        """A command committed: sweep soon rather than at the next interval, so news from
+        other members (offers, accepted intros) and nudges due now arrive at once.
+        Kicks are debounced: at most one kicked sweep every KICK_GAP seconds."""
+        if self.scheduler is None or not self.scheduler.running or self._closing:
             return
         if self._sweeping:
             self._kick_pending = True
             return
         job = self.scheduler.get_job(SWEEP_JOB)
         if job is not None:
-            job.modify(next_run_time=dt.datetime.now(dt.UTC))
+            delay = max(0.0, self._last_start + KICK_GAP - time.monotonic())
+            job.modify(next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay))
 
     async def sweep_now(self) -> None:
         if self.dispatcher is not None:
             await self._sweep()
 
     async def close(self) -> None:
+        """Stops sweeping, lets a sweep in flight finish its marks (8 s at most), then disconnects."""
+        self._closing = True
         if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.pause()  # shutdown() would cancel a running sweep mid-mark
+            if self._sweeping:
+                try:
+                    async with asyncio.timeout(8):
+                        await self._idle.wait()
+                except TimeoutError:
+                    log.warning("a sweep was still running at shutdown; its nudges go out after their lease")
             self.scheduler.shutdown(wait=False)
-        if self.dispatcher is not None:
-            # Let an in-flight sweep finish its marks.
-            async with self.dispatcher._lock:
-                pass
         if self.engine is not None:
             await self.engine.dispose()
 

@@ -6,6 +6,7 @@ are found through the package, so the bot runs from any working directory.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from sqlalchemy import event
@@ -45,6 +46,31 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+class WriteGate:
+    """Lets one writer at a time into the database when the database wants that (SQLite).
+
+    SQLite has one writer; several asyncio tasks in BEGIN IMMEDIATE would otherwise queue in
+    SQLite's busy handler, which sleeps up to 100 ms between tries. Queuing on an asyncio
+    lock instead hands the database over the moment it is free. PostgreSQL needs no gate.
+    Commands and the dispatcher share one gate per engine (``bot/app.py`` wires it).
+    """
+
+    def __init__(self, serialize: bool) -> None:
+        self._lock = asyncio.Lock() if serialize else None
+
+    @classmethod
+    def for_engine(cls, engine: AsyncEngine) -> WriteGate:
+        return cls(engine.dialect.name == "sqlite")
+
+    async def __aenter__(self) -> None:
+        if self._lock is not None:
+            await self._lock.acquire()
+
+    async def __aexit__(self, *exc) -> None:
+        if self._lock is not None:
+            self._lock.release()
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

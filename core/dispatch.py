@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core import nudges as n
 from core import rules
 from core.clock import Clock
+from core.db import WriteGate
 from core.models import Member, Nudge
 from core.ports import Deliverer, PermanentError, RateLimited, TransientError
 from core.render import load_batch, render
@@ -67,6 +68,7 @@ class Dispatcher:
         batch_size: int = 1000,
         delivery_timeout: float = 30.0,
         owner: str | None = None,
+        gate: WriteGate | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
@@ -76,6 +78,7 @@ class Dispatcher:
         self.batch_size = batch_size
         self.delivery_timeout = delivery_timeout
         self.owner = owner or uuid.uuid4().hex[:16]
+        self.gate = gate or WriteGate.for_engine(sessionmaker.kw["bind"])
         self._lock = asyncio.Lock()
 
     async def sweep(self, max_batches: int = 1000) -> SweepResult:
@@ -144,7 +147,7 @@ class Dispatcher:
     async def _one_batch(self) -> SweepResult:
         result = SweepResult()
         now = self.clock.now()
-        async with self.sessionmaker() as session, session.begin():
+        async with self.gate, self.sessionmaker() as session, session.begin():
             nudges = await self.claim(session, now)
         result.claimed = len(nudges)
         if not nudges:
@@ -225,7 +228,7 @@ class Dispatcher:
         sent_closed: list[int] = []
         channels: dict[int, str] = {}
         digests: list[Member] = []
-        async with self.sessionmaker() as session:
+        async with self.gate, self.sessionmaker() as session:
             async with session.begin():
                 mine = and_(Nudge.status == "sending", Nudge.lease_owner == self.owner)
                 for nudge, member, outcome, wait, info in outcomes:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import commands as c
 from core.clock import Clock
+from core.db import WriteGate
 from core.errors import UserError
 from core.models import Community, Member
 from core.ports import Platform
@@ -131,10 +132,12 @@ class Rapport:
         clock: Clock,
         default_tz: str = "UTC",
         admins: frozenset[str] = frozenset(),
+        gate: WriteGate | None = None,
     ) -> None:
         from core import handlers  # noqa: F401  - registers the handlers
 
         self.sessionmaker = sessionmaker
+        self.gate = gate or WriteGate.for_engine(sessionmaker.kw["bind"])
         self.clock = clock
         self.default_tz = default_tz
         self.admins = admins
@@ -206,7 +209,7 @@ class Rapport:
     async def _in_transaction(self, actor: Actor, body: Callable[[Ctx], Awaitable[Reply]]) -> Reply:
         for attempt in range(2):
             try:
-                async with self.sessionmaker() as session:
+                async with self.gate, self.sessionmaker() as session:
                     async with session.begin():
                         now = self.clock.now()
                         member = await self.member(session, actor, now)
