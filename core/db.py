@@ -23,6 +23,9 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 30})
+        # Every session ends its transaction itself; skipping the pool's ROLLBACK saves a trip
+        # to the aiosqlite thread on every checkin.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -154,7 +154,9 @@ class Dispatcher:
             return result
 
         # Plain rows, not ORM objects: a sweep reads thousands and changes none of them here.
-        async with self.sessionmaker() as session:
+        # Through the gate too: on SQLite every transaction begins IMMEDIATE (a writer), so
+        # reading here outside it would make commands wait in SQLite's busy handler.
+        async with self.gate, self.sessionmaker() as session:
             member_ids = {x.member_id for x in nudges}
             members = {m.id: m for m in await session.execute(select(*Member.__table__.c).where(Member.id.in_(member_ids)))}
             batch = await load_batch(session, nudges)
