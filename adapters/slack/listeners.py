@@ -20,7 +20,6 @@ which verbs only read (so the App Home needs no refresh after them).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -87,8 +86,6 @@ class SlackListeners:
         platform: SlackPlatform,
         seen: SeenRequests,
         session: aiohttp.ClientSession,
-        *,
-        serialize_core: bool = False,
     ) -> None:
         self.core = core
         self.clients = clients
@@ -96,12 +93,9 @@ class SlackListeners:
         self.platform = platform
         self.seen = seen
         self.session = session
-        # SQLite has one writer at a time and every core transaction writes (BEGIN
-        # IMMEDIATE). Queued here, in order, commands wait only for each other; left to
-        # SQLite, they wait in its busy handler, which sleeps up to 100 ms between tries.
-        self.gate: asyncio.Semaphore | contextlib.nullcontext = (
-            asyncio.Semaphore(1) if serialize_core else contextlib.nullcontext()
-        )
+        # Direct reads and writes here take the core's write gate, as the core's own
+        # transactions do (one writer at a time on SQLite; a no-op on PostgreSQL).
+        self.gate = core.gate
         # Who has the App Home open, as far as this process knows (app_home_opened), and the
         # outcome of their last button press there, shown on top of the next publish.
         self.home_viewers: set[tuple[str, str]] = set()
@@ -247,8 +241,7 @@ class SlackListeners:
 
         async def work() -> Reply:
             actor = await self.actor(team, user, client)
-            async with self.gate:
-                return await self.core.run_text(actor, text)
+            return await self.core.run_text(actor, text)
 
         in_time, task = await self.within_budget(work)
         if in_time:
@@ -312,10 +305,9 @@ class SlackListeners:
 
         async def work() -> Reply:
             actor = await self.actor(team, user, client)
-            async with self.gate:
-                if action_id.startswith(ADAPTER_BUTTON):
-                    return await self.core.run_text(actor, action_id.removeprefix(ADAPTER_BUTTON))
-                return await self.core.press(actor, action_id)
+            if action_id.startswith(ADAPTER_BUTTON):
+                return await self.core.run_text(actor, action_id.removeprefix(ADAPTER_BUTTON))
+            return await self.core.press(actor, action_id)
 
         reply = await self.outcome_of(asyncio.ensure_future(work()), f"button {action_id}")
         if reply.form is not None:
@@ -353,8 +345,7 @@ class SlackListeners:
 
         async def work() -> Reply:
             actor = await self.actor(team, user, client)
-            async with self.gate:
-                return await self.core.submit(actor, form_id, values)
+            return await self.core.submit(actor, form_id, values)
 
         in_time, task = await self.within_budget(work)
         if not in_time:

@@ -159,7 +159,6 @@ async def start_slack(app) -> SlackRunner:
     platform = SlackPlatform(clients, directory)
     listeners = SlackListeners(
         app.core, clients, directory, platform, SeenRequests(app.sessionmaker, app.clock), session,
-        serialize_core=app.engine.dialect.name == "sqlite",
     )
     listeners.register(bolt, oauth=s.slack_oauth)
     app.add_platform(PLATFORM, platform)
