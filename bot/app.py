@@ -13,7 +13,8 @@ import time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
+from bot.web import WebServer
 from core.clock import Clock, SystemClock
 from core.db import WriteGate, make_engine, make_sessionmaker, upgrade
 from core.dispatch import Dispatcher
@@ -45,6 +46,7 @@ class App:
         self._idle = asyncio.Event()
         self._idle.set()
         self.gate: WriteGate | None = None
+        self.web = WebServer(settings.http_host, settings.http_port, settings.public_url)
 
     async def open(self) -> Rapport:
         """Connects, migrates, builds the core. Adapters are added before ``start_dispatch``."""
@@ -123,6 +125,21 @@ class App:
             delay = max(0.0, self._last_start + KICK_GAP - time.monotonic())
             job.modify(next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay))
 
+    async def start_web(self, *, required: bool = True) -> bool:
+        """Starts the HTTP listener with the routes added so far. ``required=False`` (the
+        console) carries on without it when the port is taken, saying so once."""
+        try:
+            await self.web.start()
+        except OSError as err:
+            if required:
+                raise ConfigError(
+                    f"RAPPORT_HTTP_PORT: can't listen on {self.settings.http_host}:{self.settings.http_port} ({err.strerror or err})."
+                ) from None
+            log.warning("no HTTP listener (%s:%s: %s); links to the web won't work in this session",
+                        self.settings.http_host, self.settings.http_port, err.strerror or err)
+            return False
+        return True
+
     async def sweep_now(self) -> None:
         if self.dispatcher is not None:
             await self._sweep()
@@ -130,6 +147,7 @@ class App:
     async def close(self) -> None:
         """Stops sweeping, lets a sweep in flight finish its marks (8 s at most), then disconnects."""
         self._closing = True
+        await self.web.stop()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.pause()  # shutdown() would cancel a running sweep mid-mark
             if self._sweeping:
@@ -151,6 +169,7 @@ async def run_console(settings: Settings, inp=None, out=None) -> None:
     core = await app.open()
     console = ConsoleAdapter(core, out)
     app.add_platform(PLATFORM, console)
+    await app.start_web(required=False)
     app.start_dispatch()
     try:
         await console.run(inp)
@@ -177,20 +196,22 @@ async def run(settings: Settings) -> None:
         except NotImplementedError:  # pragma: no cover - not on this platform
             pass
     runners = []
-    if settings.slack_enabled:
-        from adapters.slack.runner import start_slack
-
-        runners.append(await start_slack(app))
-    if settings.discord_enabled:
-        from adapters.discord.runner import start_discord
-
-        runners.append(await start_discord(app))
-    app.start_dispatch()
-    log.info("Rapport is running (%s)", ", ".join(app.deliverers))
     try:
+        if settings.slack_enabled:
+            from adapters.slack.runner import start_slack
+
+            runners.append(await start_slack(app))
+        if settings.discord_enabled:
+            from adapters.discord.runner import start_discord
+
+            runners.append(await start_discord(app))
+        await app.start_web()
+        app.start_dispatch()
+        log.info("Rapport is running (%s)", ", ".join(app.deliverers))
         await stop.wait()
     finally:
         log.info("stopping: no new work; finishing what is in flight")
+        await app.web.stop()
         for runner in reversed(runners):
             try:
                 await asyncio.wait_for(runner.stop(), timeout=8)

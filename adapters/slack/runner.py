@@ -8,9 +8,9 @@ Modes:
   Bolt verifies every request's signature and rejects timestamps more than five minutes
   old (replays) with 401 before anything runs.
 
-The same listener serves both, plus ``GET /health`` and, with ``SLACK_CLIENT_ID`` and
-``SLACK_CLIENT_SECRET``, the install flow (``/slack/install``, ``/slack/oauth_redirect``)
-for many workspaces. ``SLACK_API_URL`` points the Web API client elsewhere (the tests'
+The routes go on the bot's one HTTP listener (``bot/web.py``, which also answers health
+checks): events in HTTP mode and, with ``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET``, the
+install flow (``/slack/install``, ``/slack/oauth_redirect``) for many workspaces. ``SLACK_API_URL`` points the Web API client elsewhere (the tests'
 stand-in).
 """
 
@@ -36,7 +36,6 @@ from adapters.slack.seen import SeenRequests
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/health"
 PRUNE_EVERY = 3600.0
 
 
@@ -85,32 +84,18 @@ class SlackRunner:
         self.bolt = bolt
         self.listeners = listeners
         self.session = session
-        self.http: web.AppRunner | None = None
-        self.port: int | None = None
         self.socket_mode = None
         self._prune: asyncio.Task | None = None
 
-    async def serve_http(self, host: str, port: int, *, events: bool, oauth: bool) -> None:
-        web_app = web.Application()
-        web_app.router.add_get(HEALTH_PATH, self.health)
+    def routes(self, *, events: bool, oauth: bool) -> list[web.RouteDef]:
+        """Slack's routes on the bot's HTTP listener: events (HTTP mode) and the install flow."""
+        routes = []
         if events:
-            web_app.router.add_post(EVENTS_PATH, self.events)
+            routes.append(web.post(EVENTS_PATH, self.events))
         if oauth:
-            web_app.router.add_get(INSTALL_PATH, self.install)
-            web_app.router.add_get(REDIRECT_PATH, self.oauth_redirect)
-        # In-flight requests get 3 s to finish on stop (Slack waits 3 s for an ack anyway).
-        self.http = web.AppRunner(web_app, access_log=None, shutdown_timeout=3.0)
-        await self.http.setup()
-        site = web.TCPSite(self.http, host, port)
-        await site.start()
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else port
-        log.info("Slack HTTP listener on %s:%s (%s)", host, self.port, ", ".join(
-            p for p, on in ((EVENTS_PATH, events), (INSTALL_PATH, oauth), (HEALTH_PATH, True)) if on))
-
-    async def health(self, _request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+            routes.append(web.get(INSTALL_PATH, self.install))
+            routes.append(web.get(REDIRECT_PATH, self.oauth_redirect))
+        return routes
 
     async def events(self, request: web.Request) -> web.Response:
         return await to_aiohttp_response(await self.bolt.async_dispatch(await to_bolt_request(request)))
@@ -139,8 +124,6 @@ class SlackRunner:
         if self.socket_mode is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.socket_mode.close_async(), 2)
-        if self.http is not None:
-            await self.http.cleanup()
         await self.listeners.drain(grace=3.0)
         if self._prune is not None:
             self._prune.cancel()
@@ -166,7 +149,7 @@ async def start_slack(app) -> SlackRunner:
     runner = SlackRunner(bolt, listeners, session)
     try:
         socket_mode = bool(s.slack_app_token)
-        await runner.serve_http(s.http_host, s.http_port, events=not socket_mode, oauth=s.slack_oauth)
+        app.web.add_routes(runner.routes(events=not socket_mode, oauth=s.slack_oauth))
         if socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 

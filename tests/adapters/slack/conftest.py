@@ -135,9 +135,10 @@ async def start_slack_app(standin, backend, tmp_path):
         app = App(settings, clock)
         await app.open()
         runner = await start_slack(app)
+        await app.start_web()
         app.start_dispatch()
         http = aiohttp.ClientSession()
-        base = f"http://127.0.0.1:{runner.port}"
+        base = f"http://127.0.0.1:{app.web.port}"
         harness = SlackHarness(app, runner, standin, SlackSender(f"{base}/slack/events", SECRET, standin, http),
                                clock, base, http)
         started.append(harness)
