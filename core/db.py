@@ -7,12 +7,21 @@ are found through the package, so the bot runs from any working directory.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Session
 
+TXN_OPTION = "rapport_txn"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -43,8 +52,11 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
             dbapi_conn.isolation_level = None
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _begin_immediate(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(conn):
+            # Writers take the write lock up front (no upgrade deadlocks); readers begin a
+            # deferred transaction, which in WAL mode never waits for a writer.
+            reading = conn.get_execution_options().get(TXN_OPTION) == "read"
+            conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -76,8 +88,55 @@ class WriteGate:
             self._lock.release()
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class Database:
+    """The one way the core (and whatever the wiring hands it to) opens transactions.
+
+    - ``write()``: a transaction that may write. On SQLite it first takes the process's
+      write gate (one writer at a time, queued on an asyncio lock) and begins IMMEDIATE;
+      on PostgreSQL it is a plain transaction.
+    - ``read()``: a transaction that only reads. No gate; on SQLite a deferred ``BEGIN``,
+      which in WAL mode reads a consistent snapshot without waiting for writers. Writing
+      in it is a bug: it raises ``RuntimeError`` at the end (and rolls back).
+
+    Both commit when the block ends normally and roll back on an exception.
+    """
+
+    def __init__(self, engine: AsyncEngine, gate: WriteGate | None = None) -> None:
+        self.engine = engine
+        self.gate = gate or WriteGate.for_engine(engine)
+        self.sessionmaker = make_sessionmaker(engine)
+        self._readmaker = async_sessionmaker(
+            engine.execution_options(**{TXN_OPTION: "read"}), expire_on_commit=False, sync_session_class=_ReadOnlySession
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        async with self.gate, self.sessionmaker() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._readmaker() as session, session.begin():
+            yield session
+            if session.new or session.dirty or session.deleted:
+                raise RuntimeError("a read-only transaction tried to write")
+
+
+class _ReadOnlySession(Session):
+    """The session of ``Database.read()``: flushing a change is a bug, caught at once."""
+
+    def flush(self, objects=None) -> None:  # type: ignore[override]
+        if self.new or self.dirty or self.deleted:
+            raise RuntimeError("a read-only transaction tried to write")
+        super().flush(objects)
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
