@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import ConfigError, Settings
 from bot.web import WebServer
 from core.clock import Clock, SystemClock
-from core.db import WriteGate, make_engine, make_sessionmaker, upgrade
+from core.db import Database, make_engine, upgrade
 from core.dispatch import Dispatcher
 from core.ports import Deliverer, Platform
 from core.service import Rapport
@@ -34,7 +34,7 @@ class App:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine = None
-        self.sessionmaker = None
+        self.db: Database | None = None
         self.core: Rapport | None = None
         self.dispatcher: Dispatcher | None = None
         self.scheduler: AsyncIOScheduler | None = None
@@ -45,16 +45,16 @@ class App:
         self._closing = False
         self._idle = asyncio.Event()
         self._idle.set()
-        self.gate: WriteGate | None = None
         self.web = WebServer(settings.http_host, settings.http_port, settings.public_url)
 
     async def open(self) -> Rapport:
         """Connects, migrates, builds the core. Adapters are added before ``start_dispatch``."""
         self.engine = make_engine(self.settings.database_url)
         await upgrade(self.engine)
-        self.sessionmaker = make_sessionmaker(self.engine)
-        self.gate = WriteGate.for_engine(self.engine)  # commands and sweeps take turns on SQLite
-        self.core = Rapport(self.sessionmaker, self.clock, self.settings.default_tz, self.settings.admin_ids, gate=self.gate)
+        # The process's one Database, and so its one write gate: commands, sweeps and the
+        # adapters' own records (through the core) take turns on SQLite.
+        self.db = Database(self.engine)
+        self.core = Rapport(self.db, self.clock, self.settings.default_tz, self.settings.admin_ids)
         self.core.on_change(self.kick)
         return self.core
 
@@ -63,15 +63,13 @@ class App:
         self.deliverers[platform] = deliverer
 
     def add_platform(self, name: str, platform: Platform) -> None:
-        """A full platform: DMs through the dispatcher, channel posts for the core."""
+        """A full platform: DMs, channel posts and conversations, all through the dispatcher."""
         self.add_deliverer(name, platform)
-        assert self.core is not None, "call open() first"
-        self.core.register_platform(name, platform)
 
     def start_dispatch(self) -> None:
         """Runs a sweep now (nudges that fell due while the bot was down) and every interval."""
-        assert self.sessionmaker is not None
-        self.dispatcher = Dispatcher(self.sessionmaker, self.clock, self.deliverers, self.settings.default_tz, gate=self.gate)
+        assert self.db is not None, "call open() first"
+        self.dispatcher = Dispatcher(self.db, self.clock, self.deliverers, self.settings.default_tz)
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self.scheduler.add_job(
             self._sweep,

@@ -59,12 +59,10 @@ async def schedule(
     payload: dict | None = None,
 ) -> Nudge:
     """Adds a nudge row, due when the rule says, moved out of the member's quiet hours."""
-    from core.service import member_time
-
     nudge = Nudge(
         member_id=member.id,
         kind=kind,
-        due_at=rules.deliverable_at(kind, due, member_time(member, default_tz), now),
+        due_at=rules.deliverable_at(kind, due, rules.member_time(member, default_tz), now),
         status="pending",
         attempts=0,
         contact_id=contact_id,
@@ -111,8 +109,6 @@ async def cancel(
 
 async def schedule_digest(session: AsyncSession, member: Member, now: dt.datetime, default_tz: str) -> Nudge | None:
     """Keeps exactly one pending weekly digest for a member who has it on."""
-    from core.service import member_time
-
     if not member.digest:
         return None
     existing = await session.scalar(
@@ -120,7 +116,7 @@ async def schedule_digest(session: AsyncSession, member: Member, now: dt.datetim
     )
     if existing is not None:
         return None
-    due = rules.next_digest(now, member_time(member, default_tz))
+    due = rules.next_digest(now, rules.member_time(member, default_tz))
     return await schedule(session, member, DIGEST, due, now, default_tz)
 
 

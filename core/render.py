@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import drafts
 from core import nudges as n
 from core.models import ContactRow, IntroRequest, Meeting, Member, Nudge, Outreach
-from core.service import member_zone
+from core.rules import member_zone
 from core.timeparse import fmt_when
 from core.ui import Reply, Section
 

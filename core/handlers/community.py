@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from core import commands as c
 from core import nudges as n
+from core.context import Ctx
 from core.errors import UserError
 from core.handlers.intros import notify, seeker_name
 from core.models import ContactRow, IntroRequest, Meeting, Member, Nudge, Outreach
-from core.service import Ctx, handles
+from core.registry import handles
 from core.ui import Reply, Section
 
 ORGANIZERS_ONLY = (
@@ -44,7 +45,7 @@ async def landed(ctx: Ctx, cmd: c.Landed) -> Reply:
                 break
             everyone[current.id] = current
     for contact in everyone.values():
-        await n.schedule(ctx.session, ctx.member, n.LANDED, ctx.now, ctx.now, ctx.core.default_tz, contact_id=contact.id)
+        await n.schedule(ctx.session, ctx.member, n.LANDED, ctx.now, ctx.now, ctx.default_tz, contact_id=contact.id)
     # Community members who referred you get the news from Rapport directly.
     member_ids = {r.referred_by_member_id for r in await ctx.session.scalars(
         select(ContactRow).where(ContactRow.member_id == ctx.member.id, ContactRow.referred_by_member_id.is_not(None)))}
@@ -85,7 +86,7 @@ def parse_channel(text: str) -> tuple[str, str | None]:
 
 
 def _require_organizer(ctx: Ctx) -> None:
-    if not ctx.core.is_organizer(ctx.actor):
+    if not ctx.config.is_organizer(ctx.actor):
         raise UserError(ORGANIZERS_ONLY)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from core import commands as c
 from core import drafts, rules
 from core import nudges as n
+from core.context import Ctx
 from core.errors import UserError
 from core.handlers.common import (
     advance_status,
@@ -20,7 +21,7 @@ from core.handlers.common import (
 )
 from core.handlers.common import matches as name_matches
 from core.models import ContactRow, Meeting, Outreach
-from core.service import Ctx, handles
+from core.registry import handles
 from core.timeparse import fmt_when, parse_when
 from core.ui import Reply
 
@@ -76,7 +77,7 @@ async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
     await touch(ctx, contact, at)
 
     upcoming: list[tuple[str, dt.datetime]] = []
-    tz_default = ctx.core.default_tz
+    tz_default = ctx.default_tz
 
     async def plan(kind: str, due: dt.datetime, **extra) -> None:
         nudge = await n.schedule(
@@ -180,12 +181,12 @@ async def schedule_meeting(ctx: Ctx, cmd: c.Scheduled) -> Reply:
         fields.append(("Where", cmd.where))
     prep_due = rules.prep(start, ctx.now, ctx.who)
     if prep_due is not None:
-        nudge = await n.schedule(ctx.session, ctx.member, n.PREP, prep_due, ctx.now, ctx.core.default_tz,
+        nudge = await n.schedule(ctx.session, ctx.member, n.PREP, prep_due, ctx.now, ctx.default_tz,
                                  contact_id=contact.id, meeting_id=meeting.id)
         fields.append(("Prep kit", fmt_when(nudge.due_at, ctx.tz)))
     check_due = rules.time_check(start, ctx.now)
     if check_due is not None:
-        nudge = await n.schedule(ctx.session, ctx.member, n.TIME_CHECK, check_due, ctx.now, ctx.core.default_tz,
+        nudge = await n.schedule(ctx.session, ctx.member, n.TIME_CHECK, check_due, ctx.now, ctx.default_tz,
                                  contact_id=contact.id, meeting_id=meeting.id)
         fields.append(("Twenty-minute check", fmt_when(nudge.due_at, ctx.tz)))
     return Reply(

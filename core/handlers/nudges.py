@@ -9,10 +9,11 @@ from sqlalchemy import select
 from core import commands as c
 from core import nudges as n
 from core import rules
+from core.context import Ctx
 from core.errors import UserError
 from core.handlers.common import touch
 from core.models import ContactRow, Meeting, Nudge
-from core.service import Ctx, handles, on_button
+from core.registry import handles, on_button
 from core.timeparse import fmt_when, parse_duration, parse_when
 from core.ui import Field, Form, Reply, Section
 

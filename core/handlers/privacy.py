@@ -9,8 +9,9 @@ import json
 from sqlalchemy import delete, inspect, select
 
 from core import commands as c
+from core.context import Ctx
 from core.models import ContactRow, HelperOffer, IntroRequest, Meeting, Member, Nudge, Outreach
-from core.service import Ctx, handles, on_button
+from core.registry import handles, on_button
 from core.ui import Attachment, Button, Reply
 
 EXPORTED = (
