@@ -41,6 +41,7 @@ class App:
         self.deliverers: dict[str, Deliverer] = {}
         self._kick_pending = False
         self._sweeping = False
+        self._running = 0  # sweeps in progress (the scheduler's and sweep_now's)
         self._last_start = float("-inf")
         self._closing = False
         self._idle = asyncio.Event()
@@ -87,6 +88,7 @@ class App:
 
     async def _sweep(self) -> None:
         assert self.dispatcher is not None
+        self._running += 1
         self._sweeping = True
         self._idle.clear()
         try:
@@ -100,14 +102,16 @@ class App:
                 except Exception:
                     log.exception("dispatch sweep failed; the next sweep will try again")
                     break
-                if not self._kick_pending:
+                if not self._kick_pending or self._closing:
                     break
                 # A command committed mid-sweep: go again, but no more often than KICK_GAP,
                 # so a burst of commands doesn't turn into back-to-back sweeps.
                 await asyncio.sleep(max(0.0, self._last_start + KICK_GAP - time.monotonic()))
         finally:
-            self._sweeping = False
-            self._idle.set()
+            self._running -= 1
+            if self._running == 0:
+                self._sweeping = False
+                self._idle.set()
 
     def kick(self) -> None:
         """A command committed: sweep soon rather than at the next interval, so news from
@@ -139,8 +143,11 @@ class App:
         return True
 
     async def sweep_now(self) -> None:
-        if self.dispatcher is not None:
-            await self._sweep()
+        """One sweep now, after any sweep already running (the console's last look)."""
+        if self.dispatcher is None:
+            return
+        await self._idle.wait()
+        await self._sweep()
 
     async def close(self) -> None:
         """Stops sweeping, lets a sweep in flight finish its marks (8 s at most), then disconnects."""

@@ -10,20 +10,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.actor import Actor
+from core.members import community
 from core.models import Community, Member
 from core.rules import MemberTime, member_time, member_zone
 
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting, as the adapter knows them (the platform told it)."""
-
-    platform: str
-    workspace_id: str
-    user_id: str
-    display_name: str | None = None
-    tz: str | None = None  # the platform's time zone for the user, where it has one
-    is_organizer: bool = False
+__all__ = ["Actor", "Config", "Ctx"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +61,4 @@ class Ctx:
         return self.config.default_tz
 
     async def community(self) -> Community:
-        from core.members import community
-
         return await community(self.session, self.actor.platform, self.actor.workspace_id, self.now)

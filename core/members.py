@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import nudges as n
-from core.context import Actor
+from core.actor import Actor
 from core.models import Community, Member
 
 

@@ -7,7 +7,9 @@ nudge was created (the one-month note lists what happened in the month).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +19,7 @@ from core import nudges as n
 from core.models import ContactRow, IntroRequest, Meeting, Member, Nudge, Outreach
 from core.rules import member_zone
 from core.timeparse import fmt_when
-from core.ui import Reply, Section
+from core.ui import Button, Reply, Section
 
 
 @dataclass
@@ -142,9 +144,7 @@ async def render(session: AsyncSession, nudge: Nudge, member: Member, batch: Bat
     return Reply(title=n.KIND_LABELS.get(nudge.kind, "A reminder"), text=why, buttons=buttons, context=_ctx(nudge))
 
 
-def drafts_buttons(payload: dict):
-    from core.ui import Button
-
+def drafts_buttons(payload: dict[str, Any]) -> Iterator[Button]:
     for b in payload.get("buttons", []):
         yield Button(b["label"], b["action_id"], b.get("style", "default"), b.get("command", ""))
 

@@ -26,7 +26,7 @@ from core.clock import Clock
 from core.context import Actor, Config, Ctx
 from core.db import Database
 from core.errors import UserError
-from core.forms import form_for
+from core.forms import command_from_form, form_for
 from core.home import home_reply
 from core.members import find_member, member_for, profile_changes
 from core.models import ContactRow, Member, Meta
@@ -125,8 +125,6 @@ class Rapport:
 
     async def submit(self, actor: Actor, form_id: str, values: Mapping[str, str]) -> Reply:
         """A form submission: ``form:<verb>`` runs the verb with the fields' values."""
-        from core.forms import command_from_form
-
         kind, _, rest = form_id.partition(":")
         name, _, arg = rest.partition(":")
         form_handler = FORM_HANDLERS.get(name) if kind == "form" else None

@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 
 from core import nudges as n
 from core import rules
+from core.actor import Actor
 from core.context import Ctx
 from core.errors import UserError
-from core.members import find_member
-from core.models import ContactRow
+from core.members import find_member, member_for
+from core.models import ContactRow, Member
 
 # Platform mentions as the text grammar writes them: Slack <@U123> / <@U123|name>, Discord
 # <@123> / <@!123>. Only ids in ``ctx.mentions`` (the ones the platform produced and the
@@ -188,3 +189,14 @@ def split_names(text: str) -> list[str]:
     """``Bob Li, Ana Ruiz and Cy Oh`` -> three names."""
     parts = re.split(r",|;|\band\b|&", text)
     return [" ".join(p.split()) for p in parts if p.strip()]
+
+
+async def other_member(ctx: Ctx, user_id: str, shown: str | None) -> Member:
+    """The member with this platform id in the actor's community, created if new.
+
+    Only for ids the platform vouched for (a verified mention) or rows already known.
+    """
+    name = ctx.mentions.get(user_id) or shown
+    return await member_for(
+        ctx.session, Actor(ctx.member.platform, ctx.member.workspace_id, user_id, display_name=name), ctx.now, ctx.default_tz
+    )

@@ -18,6 +18,7 @@ from core.handlers.common import (
     mention_name,
     mentioned,
     new_contact,
+    other_member,
 )
 from core.models import ContactRow, Meeting, Nudge, Outreach
 from core.registry import handles
@@ -58,8 +59,6 @@ async def add(ctx: Ctx, cmd: c.Add) -> Reply:
 
 async def _link_referrer(ctx: Ctx, contact: ContactRow, raw: str) -> str:
     """``referred-by:`` a community member (a mention) or another contact (a name)."""
-    from core.handlers.intros import other_member
-
     found = mentioned(ctx, raw)
     if found:
         other = await other_member(ctx, *found)

@@ -14,11 +14,10 @@ from sqlalchemy import func, select
 from core import commands as c
 from core import drafts, rules
 from core import nudges as n
-from core.context import Actor, Ctx
+from core.context import Ctx
 from core.effects import open_intro_conversation, seeker_name, sync_intro_post
 from core.errors import UserError
-from core.handlers.common import clean_name, mentioned, name_key
-from core.members import member_for
+from core.handlers.common import clean_name, mentioned, name_key, other_member
 from core.models import Community, ContactRow, HelperOffer, IntroOffer, IntroRequest, Member
 from core.registry import handles, on_button, on_form
 from core.timeparse import fmt_when
@@ -40,17 +39,6 @@ def _times(count: int) -> str:
 
 def request_ref(request: IntroRequest) -> str:
     return f"R{request.id}"
-
-
-async def other_member(ctx: Ctx, user_id: str, shown: str | None) -> Member:
-    """The member with this platform id in the actor's community, created if new.
-
-    Only for ids the platform vouched for (a verified mention) or rows already known.
-    """
-    name = ctx.mentions.get(user_id) or shown
-    return await member_for(
-        ctx.session, Actor(ctx.member.platform, ctx.member.workspace_id, user_id, display_name=name), ctx.now, ctx.default_tz
-    )
 
 
 async def notify(ctx: Ctx, member: Member, title: str, text: str = "", draft: str = "", buttons: tuple[Button, ...] = (),

@@ -12,6 +12,7 @@ from core import rules
 from core.context import Ctx
 from core.errors import UserError
 from core.handlers.common import touch
+from core.handlers.intros import close_by_ref
 from core.models import ContactRow, Meeting, Nudge
 from core.registry import handles, on_button
 from core.timeparse import fmt_when, parse_duration, parse_when
@@ -110,8 +111,6 @@ async def _finish(ctx: Ctx, nudge: Nudge, status: str) -> Reply:
 async def done(ctx: Ctx, cmd: c.Done) -> Reply:
     """Marks a nudge done (a done thank-you marks the meeting thanked); `done R7` closes a request."""
     if cmd.id.strip().lstrip("#")[:1] in ("R", "r"):
-        from core.handlers.intros import close_by_ref
-
         return await close_by_ref(ctx, cmd.id)
     return await _finish(ctx, await _nudge(ctx, cmd.id, "done"), "done")
 
