@@ -343,7 +343,8 @@ class VerbSpec:
 
     def key(self, name: str) -> Key | None:
         """The key (or the subject) with this grammar name or attribute."""
-        for k in (*((self.subject,) if self.subject else ()), *self.keys):
+        candidates: list[Key] = ([self.subject] if self.subject else []) + list(self.keys)
+        for k in candidates:
             if name in (k.name, k.attribute):
                 return k
         return None

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.db import Database
+from core.db import Database, rowcount
 from core.models import SeenEvent
 
 KEY_MAX = 200
@@ -30,7 +30,7 @@ async def claim(db: Database, key: str, now: dt.datetime) -> bool:
         result = await session.execute(
             _insert(db).values(key=key[:KEY_MAX], seen_at=now).on_conflict_do_nothing(index_elements=["key"])
         )
-        return (getattr(result, "rowcount", 0) or 0) == 1
+        return rowcount(result) == 1
 
 
 async def note(db: Database, keys: Iterable[str], now: dt.datetime) -> None:
@@ -51,4 +51,4 @@ async def prune(db: Database, prefix: str, before: dt.datetime) -> int:
         result = await session.execute(
             delete(SeenEvent).where(SeenEvent.key.like(f"{escaped}%", escape="\\"), SeenEvent.seen_at < before)
         )
-        return getattr(result, "rowcount", 0) or 0
+        return rowcount(result)

@@ -24,23 +24,24 @@ import datetime as dt
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import effects as fx
 from core import nudges as n
 from core import rules
 from core.clock import Clock
-from core.db import Database
+from core.db import Database, rowcount
 from core.models import Community, Effect, IntroRequest, Member, Nudge
 from core.ports import Deliverer, PermanentError, Platform, RateLimited, TransientError
 from core.render import load_batch, render
 from core.rules import member_time
 from core.ui import Message, Recipient, Reply
+from core.views import MemberInfo, NudgeInfo
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,11 @@ INFO_KINDS = {n.TIME_CHECK, n.DIGEST, n.NOTICE}  # nothing to do after reading: 
 
 
 IMMEDIATE = dt.timedelta(minutes=1)
-EFFECT_WAIT = dt.timedelta(seconds=2)  # an update waits this long for its first post  # due when planned: the member is at their screen
+EFFECT_WAIT = dt.timedelta(seconds=2)  # an update waits this long for its first post
+
+Outgoing = tuple[NudgeInfo, MemberInfo, Reply]
+#: (nudge, member, outcome, seconds to wait, channel id or error text)
+Outcome = tuple[NudgeInfo, MemberInfo, str, float | None, str | None]  # due when planned: the member is at their screen
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -117,13 +122,7 @@ class Dispatcher:
 
     # -- claim ------------------------------------------------------------------------
 
-    def _claimable(self, now: dt.datetime):
-        return or_(
-            and_(Nudge.status == "pending", Nudge.due_at <= now),
-            and_(Nudge.status == "sending", Nudge.lease_until < now),
-        )
-
-    async def claim(self, session: AsyncSession, now: dt.datetime) -> list[Any]:
+    async def claim(self, session: AsyncSession, now: dt.datetime) -> list[NudgeInfo]:
         """Claims up to ``batch_size`` due nudges for the platforms this process serves.
 
         Returns the claimed rows (all columns, as plain rows), already marked ``sending``.
@@ -132,7 +131,7 @@ class Dispatcher:
         if not platforms:
             return []
         members = select(Member.id).where(Member.platform.in_(platforms))
-        claimed: list = []
+        claimed: list[NudgeInfo] = []
         # Two index-friendly passes rather than one OR: expired leases first (rare), then
         # pending rows in due order straight off ix_nudges_due (status, due_at). Each pass is
         # one UPDATE over a locked subquery, so no id list travels to the client and back.
@@ -163,7 +162,7 @@ class Dispatcher:
                 .returning(*Nudge.__table__.c)
                 .execution_options(synchronize_session=False)
             )
-            claimed.extend(rows)
+            claimed.extend(cast(NudgeInfo, row) for row in rows)
         return claimed
 
     async def _one_batch(self) -> SweepResult:
@@ -178,9 +177,11 @@ class Dispatcher:
         # Plain rows, not ORM objects: a sweep reads thousands and changes none of them here.
         async with self.db.read() as session:
             member_ids = {x.member_id for x in nudges}
-            members = {m.id: m for m in await session.execute(select(*Member.__table__.c).where(Member.id.in_(member_ids)))}
+            members = {
+                m.id: cast(MemberInfo, m) for m in await session.execute(select(*Member.__table__.c).where(Member.id.in_(member_ids)))
+            }
             batch = await load_batch(session, nudges)
-            outgoing: list[tuple] = []
+            outgoing: list[Outgoing] = []
             deferred: list[tuple[int, dt.datetime]] = []
             times: dict[int, rules.MemberTime] = {}
             for nudge in nudges:
@@ -323,7 +324,7 @@ class Dispatcher:
                         this.values(status="done", done_at=now, lease_until=None, result=(info or "")[:100] if outcome == "done" else None,
                                     last_error=None if outcome == "done" else (info or "")[:300])
                     )
-                    if outcome == "done" and getattr(done, "rowcount", 0):
+                    if outcome == "done" and rowcount(done):
                         result.sent += 1
                         await fx.record(session, row.id, info)
                 elif outcome == "wait":
@@ -341,7 +342,7 @@ class Dispatcher:
                     result.failed += 1
                     failed = await session.execute(this.values(status="failed", done_at=now, lease_until=None,
                                                                last_error=(info or "gave up")[:300]))
-                    if getattr(failed, "rowcount", 0):
+                    if rowcount(failed):
                         await self._tell_failure(session, row.id, now)
 
     async def _tell_failure(self, session: AsyncSession, effect_id: int, now: dt.datetime) -> None:
@@ -367,14 +368,14 @@ class Dispatcher:
 
     # -- deliver ------------------------------------------------------------------------
 
-    async def _deliver_all(self, outgoing):
+    async def _deliver_all(self, outgoing: list[Outgoing]) -> list[Outcome]:
         """Delivers per workspace in sequence (platform throttles are per workspace); workspaces in parallel."""
-        groups: dict[tuple[str, str], list] = defaultdict(list)
+        groups: dict[tuple[str, str], list[Outgoing]] = defaultdict(list)
         for item in outgoing:
             groups[(item[1].platform, item[1].workspace_id)].append(item)
-        outcomes: list[tuple] = []
+        outcomes: list[Outcome] = []
 
-        async def run(items):
+        async def run(items: list[Outgoing]) -> None:
             wait_until: float | None = None
             for nudge, member, reply in items:
                 if wait_until is not None:
@@ -405,12 +406,12 @@ class Dispatcher:
         await asyncio.gather(*(run(items) for items in groups.values()))
         return outcomes
 
-    async def _record(self, outcomes, deferred, result: SweepResult) -> None:
+    async def _record(self, outcomes: list[Outcome], deferred: list[tuple[int, dt.datetime]], result: SweepResult) -> None:
         now = self.clock.now()
         sent_open: list[int] = []
         sent_closed: list[int] = []
         channels: dict[int, str] = {}
-        digests: list[Member] = []
+        digests: list[MemberInfo] = []
         async with self.db.write() as session:
             mine = and_(Nudge.status == "sending", Nudge.lease_owner == self.owner)
             for nudge, member, outcome, wait, info in outcomes:
@@ -424,7 +425,7 @@ class Dispatcher:
                     result.retried += 1
                     await session.execute(
                         update(Nudge).where(Nudge.id == nudge.id, mine).values(
-                            status="pending", due_at=now + dt.timedelta(seconds=wait), lease_until=None,
+                            status="pending", due_at=now + dt.timedelta(seconds=wait or 1.0), lease_until=None,
                             attempts=Nudge.attempts - 1, last_error="rate limited",
                         )
                     )
@@ -453,7 +454,7 @@ class Dispatcher:
                             closed_at=now if status == "done" else None,
                         ).execution_options(synchronize_session=False)
                     )
-                    result.sent += done.rowcount or 0
+                    result.sent += rowcount(done)
             for member_id, channel in channels.items():
                 await session.execute(update(Member).where(Member.id == member_id).values(dm_channel_id=channel))
             for nudge_id, later in deferred:
@@ -473,6 +474,6 @@ def _add(total: SweepResult, result: SweepResult) -> None:
         setattr(total, name, getattr(total, name) + getattr(result, name))
 
 
-def _chunks(items: list[Any], size: int) -> Any:
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]

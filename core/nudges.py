@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import rules
+from core.db import rowcount
 from core.models import Member, Nudge
 from core.ui import Button
 
@@ -56,7 +58,7 @@ async def schedule(
     meeting_id: int | None = None,
     outreach_id: int | None = None,
     intro_request_id: int | None = None,
-    payload: dict | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> Nudge:
     """Adds a nudge row, due when the rule says, moved out of the member's quiet hours."""
     nudge = Nudge(
@@ -104,7 +106,7 @@ async def cancel(
         if value is not None:
             stmt = stmt.where(column == value)
     result = await session.execute(stmt.execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 async def schedule_digest(session: AsyncSession, member: Member, now: dt.datetime, default_tz: str) -> Nudge | None:

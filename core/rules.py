@@ -190,13 +190,18 @@ def parse_clock(text: str) -> dt.time:
 
 
 class MemberSettings(Protocol):
-    """What the rules read of a member (a ``core.models.Member`` row or a plain row of it)."""
+    """What the rules read of a member (a ``core.models.Member`` or a plain row of one)."""
 
-    tz: str | None
-    platform_tz: str | None
-    quiet_start: str | None
-    quiet_end: str | None
-    stay_in_touch_days: int | None
+    @property
+    def tz(self) -> str | None: ...
+    @property
+    def platform_tz(self) -> str | None: ...
+    @property
+    def quiet_start(self) -> str | None: ...
+    @property
+    def quiet_end(self) -> str | None: ...
+    @property
+    def stay_in_touch_days(self) -> int | None: ...
 
 
 def member_zone(member: MemberSettings, default_tz: str) -> ZoneInfo:

@@ -31,7 +31,7 @@ def parse_when(
     """
     text = text.strip()
     base = now.astimezone(tz).replace(tzinfo=None)
-    parsed = None
+    parsed: dt.datetime | None = None
     if text and len(text) <= 60:
         parsed = dateparser.parse(
             text,

@@ -220,6 +220,13 @@ async def _request(ctx: Ctx, raw: str) -> IntroRequest:
     return request
 
 
+async def _seeker(ctx: Ctx, request: IntroRequest) -> Member:
+    seeker = await ctx.session.get(Member, request.member_id)
+    if seeker is None:
+        raise UserError("That request no longer exists.")
+    return seeker
+
+
 async def _first_offer(ctx: Ctx, request: IntroRequest) -> None:
     if request.first_offer_at is None:
         request.first_offer_at = ctx.now
@@ -282,7 +289,7 @@ def know_form(request_id: int) -> Form:
 
 async def _glad(ctx: Ctx, request: IntroRequest) -> Reply:
     _offer_allowed(ctx, request)
-    seeker = await ctx.session.get(Member, request.member_id)
+    seeker = await _seeker(ctx, request)
     already = await ctx.session.scalar(select(IntroOffer.id).where(
         IntroOffer.request_id == request.id, IntroOffer.helper_member_id == ctx.member.id, IntroOffer.kind == "glad"))
     if already:
@@ -330,7 +337,7 @@ async def know_submitted(ctx: Ctx, args: list[str], values: dict[str, str]) -> R
     for key, limit in (("name", c.NAME_MAX), ("company", c.SHORT_MAX), ("role", c.SHORT_MAX), ("reach", c.SHORT_MAX), ("note", 1000)):
         if len(values.get(key, "")) > limit:
             raise UserError(f"The {key} is over {limit} characters; shorten it and send again.")
-    seeker = await ctx.session.get(Member, request.member_id)
+    seeker = await _seeker(ctx, request)
     contact = await _seeker_contact(ctx, seeker, name, referred_by=ctx.member.id,
                                     company=values.get("company"), role=values.get("role"))
     reach = values.get("reach")
@@ -389,7 +396,7 @@ async def _answer(ctx: Ctx, request: IntroRequest, accept: bool) -> Reply:
         return Reply(text="This request lapsed after a week without an answer; nothing to do. Thank you for looking!")
     if request.status != "open":
         return Reply(text=f"You already answered this one ({request.status}).")
-    seeker = await ctx.session.get(Member, request.member_id)
+    seeker = await _seeker(ctx, request)
     request.answered_at = ctx.now
     if not accept:
         request.status = "declined"
@@ -461,7 +468,7 @@ async def helpers(ctx: Ctx, cmd: c.Helpers) -> Reply:
     ))
     if cmd.field:
         want = cmd.field.casefold()
-        rows = [(m, o) for m, o in rows if want in (o.fields or "").casefold() or want in (o.companies or "").casefold()]
+        rows = [row for row in rows if want in (row[1].fields or "").casefold() or want in (row[1].companies or "").casefold()]
     if not rows:
         scope = f" in {cmd.field}" if cmd.field else ""
         return Reply(title=f"No helpers{scope} yet", text="Be the first: `/rapport offer fields: ...`. "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 
@@ -79,10 +80,10 @@ async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
     upcoming: list[tuple[str, dt.datetime]] = []
     tz_default = ctx.default_tz
 
-    async def plan(kind: str, due: dt.datetime, **extra) -> None:
+    async def plan(kind: str, due: dt.datetime, payload: dict[str, Any] | None = None) -> None:
         nudge = await n.schedule(
             ctx.session, ctx.member, kind, due, ctx.now, tz_default,
-            contact_id=contact.id, meeting_id=meeting.id, **extra,
+            contact_id=contact.id, meeting_id=meeting.id, payload=payload,
         )
         upcoming.append((kind, nudge.due_at))
 
