@@ -5,7 +5,6 @@ is retried, a post's reference is written back for later updates. Both databases
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 
 from sqlalchemy import select
 
