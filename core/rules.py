@@ -1,7 +1,7 @@
 """Timing rules: pure functions from an event, the member's settings and ``now`` to due times.
 
-Every rule computes in the member's IANA time zone and returns UTC. The seeds behind each
-rule are cited in SPEC.md's timing table (000 tip 4, 003 and so on).
+Every rule computes in the member's IANA time zone and returns UTC. Why each rule is what
+it is, and which article of career advice it comes from, is in docs/guide.md ("Nudges").
 """
 
 from __future__ import annotations
@@ -65,10 +65,12 @@ def not_before(when: dt.datetime, now: dt.datetime) -> dt.datetime:
 
 THANK_YOU_EVENING = dt.time(19, 0)
 MORNING = dt.time(9, 0)
+#: A day with no time of day, in the past: a daytime meeting (most are over lunch).
+DAYTIME = dt.time(12, 0)
 
 
 def thank_you(meeting_at: dt.datetime, now: dt.datetime, who: MemberTime) -> tuple[dt.datetime, dt.datetime | None]:
-    """Thank within 24 hours, that night (000 tip 4, 003).
+    """Thank them within 24 hours: that night.
 
     Due 19:00 on the meeting day, or 2 h after the meeting if that is later; logged
     late, now. Returns ``(due, last_reminder)``; the last reminder is at meeting + 22 h,
@@ -84,37 +86,62 @@ def thank_you(meeting_at: dt.datetime, now: dt.datetime, who: MemberTime) -> tup
 
 
 def update_referrer(meeting_at: dt.datetime, now: dt.datetime, who: MemberTime) -> dt.datetime:
-    """Tell the referrer the morning after you met the person they recommended (000 tip 5)."""
+    """Tell the referrer, the morning after, that you met the person they recommended."""
     day = local(meeting_at, who.tz).date() + dt.timedelta(days=1)
     return not_before(at_local(day, MORNING, who.tz), now)
 
 
 def check_back(meeting_at: dt.datetime, now: dt.datetime) -> dt.datetime:
-    """If they were undecided about referrals, check back in a few days (003): + 3 days."""
+    """If they were undecided about whom to suggest, check back in a few days: + 3 days."""
     return not_before(meeting_at + dt.timedelta(days=3), now)
 
 
 def second_thank_you(meeting_at: dt.datetime, now: dt.datetime) -> dt.datetime:
-    """About a month later, a second, longer thank-you (002): + 30 days."""
+    """About a month later, a second, longer thank-you saying what you did: + 30 days."""
     return not_before(meeting_at + dt.timedelta(days=30), now)
 
 
-GOOD_FOLLOW_UP_DAYS = {1, 2, 3}  # Tuesday, Wednesday, Thursday (003)
+GOOD_FOLLOW_UP_DAYS = {1, 2, 3}  # Tuesday, Wednesday, Thursday: the days people answer
 
 
-def follow_up(outreach_at: dt.datetime, now: dt.datetime, who: MemberTime, promised: dt.datetime | None = None) -> dt.datetime:
-    """Follow up exactly when you said you would; else + 5 days on the next Tue-Thu (003)."""
-    if promised is not None:
-        return not_before(promised, now)
-    loc = local(outreach_at, who.tz) + dt.timedelta(days=5)
+def on_good_day(when: dt.datetime, who: MemberTime) -> dt.datetime:
+    """``when``, or the next Tuesday to Thursday at the same time of day."""
+    loc = local(when, who.tz)
     day = loc.date()
     while day.weekday() not in GOOD_FOLLOW_UP_DAYS:
         day += dt.timedelta(days=1)
-    return not_before(at_local(day, loc.time().replace(tzinfo=None), who.tz), now)
+    return when if day == loc.date() else at_local(day, loc.time().replace(tzinfo=None), who.tz)
+
+
+def follow_up(outreach_at: dt.datetime, now: dt.datetime, who: MemberTime, promised: dt.datetime | None = None) -> dt.datetime:
+    """Follow up exactly when you said you would; else five days on, on the next Tuesday to
+    Thursday, at the time of day you reached out.
+
+    An outreach logged late (``when:``) counts from when it was sent; if that day has
+    passed, the follow-up is now on a Tuesday to Thursday, else the next one.
+    """
+    if promised is not None:
+        return not_before(promised, now)
+    sent = local(outreach_at, who.tz)
+    due = on_good_day(at_local(sent.date() + dt.timedelta(days=5), sent.time().replace(tzinfo=None), who.tz), who)
+    if due >= now:
+        return due
+    today = local(now, who.tz)
+    if today.weekday() in GOOD_FOLLOW_UP_DAYS:
+        return now
+    return on_good_day(at_local(today.date(), sent.time().replace(tzinfo=None), who.tz), who)
+
+
+def snoozed(due: dt.datetime, now: dt.datetime, who: MemberTime, by: dt.timedelta, *, good_days: bool = False) -> dt.datetime:
+    """A nudge snoozed for ``by``: counted from its due time while that is still ahead, else
+    from now, so a snooze never brings a nudge earlier. ``good_days`` (a follow-up whose time
+    the member didn't name) keeps it on a Tuesday to Thursday."""
+    later = max(due, now) + by
+    return on_good_day(later, who) if good_days else later
 
 
 def prep(start: dt.datetime, now: dt.datetime, who: MemberTime) -> dt.datetime | None:
-    """Prepare the day before at 09:00, or 2 h before if scheduled sooner (003).
+    """Prepare the day before at 09:00, or 2 h before if scheduled sooner.
 
     None when the meeting has already started.
     """
@@ -128,13 +155,13 @@ def prep(start: dt.datetime, now: dt.datetime, who: MemberTime) -> dt.datetime |
 
 
 def time_check(start: dt.datetime, now: dt.datetime) -> dt.datetime | None:
-    """Keep to twenty minutes (003): a nudge at start + 18 min; None if that has passed."""
+    """Keep to twenty minutes: a nudge at start + 18 min; None if that has passed."""
     due = start + dt.timedelta(minutes=18)
     return due if due > now else None
 
 
 def stay_in_touch(last_touch: dt.datetime, now: dt.datetime, who: MemberTime) -> dt.datetime:
-    """Check in occasionally (000 tip 5): last touch + the member's cadence."""
+    """Check in occasionally: last touch + the member's cadence."""
     return not_before(last_touch + dt.timedelta(days=who.stay_in_touch_days), now)
 
 

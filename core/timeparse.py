@@ -24,13 +24,30 @@ def parse_when(
     tz: ZoneInfo,
     prefer: Literal["past", "future"],
     example: str,
+    *,
+    day_time: dt.time | None = None,
 ) -> dt.datetime:
     """Parses ``yesterday 3pm``, ``next Tuesday 10am``, ``in 3 days``, ``2026-11-20 14:00``.
 
     Returns UTC. ``example`` is shown in the error when the text is not a date.
+
+    ``day_time``: the time of day to use when the text names a day but no time of day
+    (``yesterday``, ``3 days ago``, ``last Monday``): left alone, the readers answer with the
+    time it is now (``3 days ago`` at 05:16 is 05:16) or midnight (``Monday``). A past answer
+    never comes after ``now``.
     """
     text = text.strip()
     base = now.astimezone(tz).replace(tzinfo=None)
+    when = _read(text, base, tz, prefer, example)
+    if day_time is not None and not names_time_of_day(text):
+        day = when.astimezone(tz).date()
+        when = dt.datetime.combine(day, day_time).replace(tzinfo=tz).astimezone(dt.UTC)
+        if prefer == "past" and when > now:
+            when = now
+    return when
+
+
+def _read(text: str, base: dt.datetime, tz: ZoneInfo, prefer: Literal["past", "future"], example: str) -> dt.datetime:
     quick = quick_when(text, base, tz)
     if quick is not None:
         return quick
@@ -55,6 +72,21 @@ def parse_when(
     if parsed.tzinfo is None:  # pragma: no cover - dateparser returns aware values with the settings above
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(dt.UTC)
+
+
+_TIME_OF_DAY = re.compile(
+    r"\d:\d{2}|\d\s*(?:am|pm|a\.m\.|p\.m\.)(?![a-z])|\d\s*[hm]\b|\bat\s+\d{1,2}\b"
+    r"|\b(?:noon|midnight|midday|morning|afternoon|evening|tonight|night|lunch|lunchtime|now"
+    r"|minutes?|mins?|hours?|hrs?)\b",
+    re.IGNORECASE,
+)
+
+
+def names_time_of_day(text: str) -> bool:
+    """Whether ``text`` says a time of day (``3pm``, ``14:00``, ``noon``, ``this morning``,
+    ``2 hours ago``) rather than only a day (``yesterday``, ``3 days ago``, ``last Monday``,
+    ``2026-11-20``)."""
+    return bool(_TIME_OF_DAY.search(text))
 
 
 _DAY_WORDS = {"today": 0, "yesterday": -1, "tomorrow": 1}
