@@ -96,12 +96,15 @@ class ReachedOut(Command):
     """Logs that you reached out; schedules a follow-up if they don't reply.
 
     `follow-up:` is when you told them you'd follow up; Rapport reminds you exactly then.
-    Without it, five days later, moved to a Tuesday, Wednesday or Thursday.
+    Without it, five days later, moved to a Tuesday, Wednesday or Thursday. `when:` is when
+    you sent it, if not just now (the follow-up counts from then). For someone you were
+    referred to, the reply has a first message to send, naming who referred you.
     """
 
     verb: ClassVar[str] = "reached-out"
     name: str = ""
     via: str | None = None
+    when: str | None = None
     follow_up: str | None = None
 
 
@@ -168,7 +171,12 @@ class Skip(Command):
 
 @dataclass(frozen=True)
 class Snooze(Command):
-    """Moves a nudge later: `for: 3 days` or `until: monday 9am` (default: one day)."""
+    """Moves a nudge later: `for: 3 days` or `until: monday 9am` (default: one day).
+
+    A nudge that isn't due yet moves on from its due time, never earlier. A follow-up stays
+    on a Tuesday to Thursday unless you name the time with `until:`; one you promised the
+    contact moves only with `until:`.
+    """
 
     verb: ClassVar[str] = "snooze"
     id: str = ""
@@ -232,10 +240,12 @@ class Settings(Command):
     """Shows or changes your settings.
 
     `tz: Europe/Berlin`, `quiet: 21:00-08:00`, `stay-in-touch: 90` (days),
-    `digest: on|off`.
+    `digest: on|off`; `name: Dana Smith` (the name your drafts are signed with) where the
+    platform doesn't give one, as in the console.
     """
 
     verb: ClassVar[str] = "settings"
+    name: str | None = None
     tz: str | None = None
     quiet: str | None = None
     stay_in_touch: str | None = None
@@ -442,6 +452,8 @@ SPECS: dict[str, VerbSpec] = {
             True,
             (
                 Key("via", description="How you reached out: email, LinkedIn, phone…", label="How?", placeholder="email, LinkedIn, phone"),
+                replace(_WHEN, description="When you sent it, if not just now, e.g. 3 days ago", label="When did you send it?",
+                        placeholder="3 days ago"),
                 Key(
                     "follow-up",
                     "date",
@@ -576,6 +588,8 @@ SPECS: dict[str, VerbSpec] = {
             None,
             False,
             (
+                Key("name", "text", "Your name, where the platform gives none (the console)", NAME_MAX, label="Your name",
+                    placeholder="Dana Smith"),
                 Key("tz", "tz", "Your time zone, e.g. Europe/Berlin", 64, label="Time zone", placeholder="America/New_York"),
                 Key(
                     "quiet",
@@ -598,6 +612,7 @@ SPECS: dict[str, VerbSpec] = {
             "/rapport settings tz: America/New_York quiet: 21:00-08:00 digest: off",
             YOU,
             form_title="Your settings",
+            form_keys=("tz", "quiet", "stay-in-touch", "digest"),
         ),
         VerbSpec(Export, None, False, (), "/rapport export", YOU, reads=True),
         VerbSpec(

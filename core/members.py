@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import nudges as n
 from core.actor import Actor
 from core.models import Community, Member
+from core.rules import member_zone
 
 
 async def find_member(session: AsyncSession, platform: str, workspace_id: str, user_id: str) -> Member | None:
@@ -23,6 +24,8 @@ def profile_changes(member: Member, actor: Actor) -> dict[str, str]:
     changes: dict[str, str] = {}
     if actor.display_name and member.display_name != actor.display_name[:100]:
         changes["display_name"] = actor.display_name[:100]
+    elif not actor.display_name and not member.display_name and actor.fallback_name:
+        changes["display_name"] = actor.fallback_name[:100]
     if actor.tz and member.platform_tz != actor.tz:
         changes["platform_tz"] = actor.tz[:64]
     return changes
@@ -36,7 +39,7 @@ async def member_for(session: AsyncSession, actor: Actor, now: dt.datetime, defa
             platform=actor.platform,
             workspace_id=actor.workspace_id,
             user_id=actor.user_id,
-            display_name=(actor.display_name or None) and actor.display_name[:100],
+            display_name=(actor.display_name or actor.fallback_name or "")[:100] or None,
             platform_tz=actor.tz,
             quiet_start="21:00",
             quiet_end="08:00",
@@ -49,9 +52,18 @@ async def member_for(session: AsyncSession, actor: Actor, now: dt.datetime, defa
         await session.flush()
         await n.schedule_digest(session, member, now, default_tz)
         return member
-    for attr, value in profile_changes(member, actor).items():
-        setattr(member, attr, value)
+    await apply_profile(session, member, profile_changes(member, actor), now, default_tz)
     return member
+
+
+async def apply_profile(session: AsyncSession, member: Member, changes: dict[str, str], now: dt.datetime, default_tz: str) -> None:
+    """Applies what the platform says changed; pending nudges follow a new time zone."""
+    if not changes:
+        return
+    before = member_zone(member, default_tz)
+    for attr, value in changes.items():
+        setattr(member, attr, value)
+    await n.rezone(session, member.id, before, member_zone(member, default_tz), now)
 
 
 async def community(session: AsyncSession, platform: str, workspace_id: str, now: dt.datetime) -> Community:

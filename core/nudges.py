@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +42,10 @@ KIND_LABELS = {
     DIGEST: "Weekly digest",
     NOTICE: "News",
 }
+
+# Kinds whose time is not a time of day the member chose: the twenty-minute check is tied to
+# the meeting's start, news is due the moment it happens.
+FIXED_INSTANT = {TIME_CHECK, NOTICE}
 
 OPEN = ("pending", "sending", "sent")
 CLOSED = ("done", "skipped", "cancelled", "failed")
@@ -122,10 +127,48 @@ async def schedule_digest(session: AsyncSession, member: Member, now: dt.datetim
     return await schedule(session, member, DIGEST, due, now, default_tz)
 
 
-def buttons(nudge_id: int) -> tuple[Button, ...]:
-    """Done / Snooze / Skip, with ids that still work after a restart."""
+def describe(kind: str, contact: str | None = None, payload: Mapping[str, Any] | None = None) -> str:
+    """A nudge as lists name it: ``Thank-you note: Jane Doe``, ``Last call to thank Jane Doe``,
+    ``Tell Bob Li you met Jane Doe``."""
+    payload = payload or {}
+    if kind == THANK_YOU and payload.get("last"):
+        return f"Last call to thank {contact}" if contact else "Last call for a thank-you note"
+    if kind == UPDATE_REFERRER and contact:
+        referrer = payload.get("referrer")
+        return f"Tell {referrer} you met {contact}" if referrer else f"Tell your referrer you met {contact}"
+    label = KIND_LABELS.get(kind, kind)
+    return f"{label}: {contact}" if contact else label
+
+
+def buttons(nudge_id: int, kind: str = "") -> tuple[Button, ...]:
+    """Done / Snooze / Skip, with ids that still work after a restart. The twenty-minute
+    check can only be skipped: it belongs to the meeting's start, and later is no use."""
+    skip = Button("Skip", f"nudge:skip:{nudge_id}", command=f"skip {nudge_id}")
+    if kind == TIME_CHECK:
+        return (skip,)
     return (
         Button("Done", f"nudge:done:{nudge_id}", "primary", f"done {nudge_id}"),
         Button("Snooze", f"nudge:snooze:{nudge_id}", command=f"snooze {nudge_id} for: 1 day"),
-        Button("Skip", f"nudge:skip:{nudge_id}", command=f"skip {nudge_id}"),
+        skip,
     )
+
+
+async def rezone(session: AsyncSession, member_id: int, old: ZoneInfo, new: ZoneInfo, now: dt.datetime) -> int:
+    """The member's time zone changed: every pending nudge keeps its local time (a digest
+    due Monday 09:00 stays Monday 09:00 in the new zone). The twenty-minute check and news
+    keep their instant. Returns how many moved."""
+    if old.key == new.key:
+        return 0
+    moved = 0
+    rows = await session.scalars(
+        select(Nudge).where(Nudge.member_id == member_id, Nudge.status == "pending", Nudge.due_at > now)
+    )
+    for nudge in rows:
+        if nudge.kind in FIXED_INSTANT:
+            continue
+        wall = nudge.due_at.astimezone(old)
+        due = rules.not_before(rules.at_local(wall.date(), wall.time().replace(tzinfo=None), new), now)
+        if due != nudge.due_at:
+            nudge.due_at = due
+            moved += 1
+    return moved

@@ -28,7 +28,7 @@ from core.db import Database
 from core.errors import UserError
 from core.forms import command_from_form, form_for
 from core.home import home_reply
-from core.members import find_member, member_for, profile_changes
+from core.members import apply_profile, find_member, member_for, profile_changes
 from core.models import ContactRow, Member, Meta
 from core.registry import BUTTONS, FORM_HANDLERS, HANDLERS
 from core.ui import Reply, Section
@@ -226,8 +226,7 @@ class Rapport:
             )
             for member in rows:
                 changes = profile_changes(member, Actor(platform, member.workspace_id, user_id, actor_name, tz))
-                for attr, value in changes.items():
-                    setattr(member, attr, value)
+                await apply_profile(session, member, changes, self.clock.now(), self.config.default_tz)
                 changed += bool(changes)
         return changed
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+import difflib
+import functools
+from zoneinfo import available_timezones
 
 from core import commands as c
 from core import nudges as n
@@ -55,18 +57,76 @@ async def goal(ctx: Ctx, cmd: c.Goal) -> Reply:
     )
 
 
+# What people type for the zones they mean, where it isn't a zone's name.
+_SPOKEN_ZONES = {
+    "pacific": ("America/Los_Angeles", "US Pacific time"),
+    "pacific time": ("America/Los_Angeles", "US Pacific time"),
+    "pt": ("America/Los_Angeles", "US Pacific time"),
+    "pst": ("America/Los_Angeles", "US Pacific time"),
+    "pdt": ("America/Los_Angeles", "US Pacific time"),
+    "mountain": ("America/Denver", "US Mountain time"),
+    "mountain time": ("America/Denver", "US Mountain time"),
+    "mt": ("America/Denver", "US Mountain time"),
+    "mdt": ("America/Denver", "US Mountain time"),
+    "central": ("America/Chicago", "US Central time"),
+    "central time": ("America/Chicago", "US Central time"),
+    "ct": ("America/Chicago", "US Central time"),
+    "cst": ("America/Chicago", "US Central time"),
+    "cdt": ("America/Chicago", "US Central time"),
+    "eastern": ("America/New_York", "US Eastern time"),
+    "eastern time": ("America/New_York", "US Eastern time"),
+    "et": ("America/New_York", "US Eastern time"),
+    "edt": ("America/New_York", "US Eastern time"),
+    "bst": ("Europe/London", "UK time"),
+    "cest": ("Europe/Berlin", "Central European time"),
+    "ist": ("Asia/Kolkata", "India"),
+    "aest": ("Australia/Sydney", "Australian Eastern time"),
+}
+
+
+# Old names kept as links in the zone database; suggest the zones they point to instead.
+_LEGACY_AREAS = {"US", "Canada", "Brazil", "Chile", "Mexico", "Etc", "SystemV"}
+
+
+@functools.cache
+def _zones() -> dict[str, str]:
+    """Every IANA zone, by its lower-cased name."""
+    return {z.lower(): z for z in available_timezones() if z != "localtime"}
+
+
 def _zone(text: str) -> str:
-    name = text.strip()
-    try:
-        ZoneInfo(name)
-        return name
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    lowered = {z.lower(): z for z in available_timezones()}
-    guess = lowered.get(name.lower()) or lowered.get(name.lower().replace(" ", "_"))
-    if guess:
-        return guess
-    raise UserError(f"I don't know the time zone “{name[:40]}”. Use an IANA name: `/rapport settings tz: Europe/Berlin`")
+    """An IANA zone from what the member typed: its name in any case (``america/new york``),
+    or a city that names exactly one zone (``Berlin``). Anything else is a one-line refusal
+    with the closest zones."""
+    name = " ".join(text.split())
+    key = name.lower().replace(" ", "_")
+    zones = _zones()
+    if key in zones:
+        return zones[key]
+    cities = [z for k, z in zones.items() if "/" in k and k.rsplit("/", 1)[1] == key]
+    if len(cities) == 1:
+        return cities[0]
+    suggestions: list[str] = []
+    spoken = _SPOKEN_ZONES.get(name.lower())
+    if spoken:
+        suggestions.append(f"{spoken[0]} ({spoken[1]})")
+    region = sorted(z for k, z in zones.items() if k.startswith(key + "/"))
+    close = difflib.get_close_matches(key, list(zones), n=3, cutoff=0.6)
+    close += [zones[k] for k in difflib.get_close_matches(key, [k.rsplit("/", 1)[-1] for k in zones], n=3, cutoff=0.75)
+              if k in zones]
+    by_city = {k.rsplit("/", 1)[-1]: z for k, z in zones.items()}
+    close += [by_city[k] for k in difflib.get_close_matches(key, list(by_city), n=3, cutoff=0.75)]
+    for zone in [*cities, *region[:2], *(zones.get(k, k) for k in close)]:
+        legacy = "/" not in zone or zone.split("/", 1)[0] in _LEGACY_AREAS
+        if not legacy and zone not in suggestions and not any(x.startswith(zone + " ") for x in suggestions):
+            suggestions.append(zone)
+    example = suggestions[0].split(" (")[0] if suggestions else "Europe/Berlin"
+    hint = f" Did you mean {_or(suggestions[:3])}?" if suggestions else " Use a zone's full name, like Europe/Berlin or America/New_York."
+    raise UserError(f"I don't know the time zone “{name[:40]}”.{hint} Try: `/rapport settings tz: {example}`", field="tz")
+
+
+def _or(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
 def _quiet(text: str) -> tuple[str, str]:
@@ -85,9 +145,19 @@ async def settings(ctx: Ctx, cmd: c.Settings) -> Reply:
     """Shows or changes time zone, quiet hours, stay-in-touch cadence and the weekly digest."""
     member = ctx.member
     changed: list[str] = []
+    note = ""
+    if cmd.name:
+        if ctx.actor.display_name:
+            raise UserError("Your name comes from your profile on this platform; change it there and I'll follow.", field="name")
+        member.display_name = " ".join(cmd.name.split())
+        changed.append("name")
     if cmd.tz:
+        before = ctx.tz
         member.tz = _zone(cmd.tz)
+        moved = await n.rezone(ctx.session, member.id, before, ctx.tz, ctx.now)
         changed.append("time zone")
+        if moved:
+            note = f"Your {moved} pending nudge{'s keep their' if moved != 1 else ' keeps its'} local time in {ctx.tz.key}."
     if cmd.quiet:
         member.quiet_start, member.quiet_end = _quiet(cmd.quiet)
         changed.append("quiet hours")
@@ -113,13 +183,14 @@ async def settings(ctx: Ctx, cmd: c.Settings) -> Reply:
     quiet = "off" if member.quiet_start == member.quiet_end else f"{member.quiet_start}–{member.quiet_end}"
     tz_source = "your setting" if member.tz else ("from the platform" if member.platform_tz else "the community default")
     fields = (
+        ("Name", member.display_name or "not set: `/rapport settings name: Dana Smith`"),
         ("Time zone", f"{ctx.tz.key} ({tz_source})"),
         ("Quiet hours", quiet),
         ("Stay in touch every", f"{member.stay_in_touch_days} days"),
         ("Weekly digest", "on (Mondays 09:00)" if member.digest else "off"),
     )
     if changed:
-        return Reply(title="Settings saved: " + ", ".join(changed), fields=fields)
+        return Reply(title="Settings saved: " + ", ".join(changed), fields=fields, context=note)
     form = Form(
         FORMS["settings"].form_id,
         FORMS["settings"].title,
