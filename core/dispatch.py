@@ -197,7 +197,7 @@ class Dispatcher:
                     reply = await render(session, nudge, member, batch, self.default_tz, now)
                 except Exception:
                     log.exception("rendering nudge %s failed", nudge.id)
-                    reply = Reply(title=n.KIND_LABELS.get(nudge.kind, "A reminder"), buttons=n.buttons(nudge.id))
+                    reply = Reply(title=n.describe(nudge.kind, None, nudge.payload), buttons=n.buttons(nudge.id, nudge.kind))
                 outgoing.append((nudge, member, reply))
         result.deferred = len(deferred)
 

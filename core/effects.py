@@ -82,7 +82,7 @@ class Call:
 
 
 def seeker_name(member: Member) -> str:
-    return member.display_name or "A member"
+    return member.display_name or "Someone in the community"
 
 
 def channel_post(seeker: Member, request: IntroRequest, closed: bool = False) -> Reply:

@@ -71,9 +71,9 @@ async def home_reply(session: AsyncSession, member: Member | None, now: dt.datet
         more = "+" if len(nudges) > NUDGES_SHOWN else ""
         sections.append(Section(title=f"Upcoming nudges ({min(len(nudges), NUDGES_SHOWN)}{more})", text=""))
         for nudge, name in nudges[:NUDGES_SHOWN]:
-            label = n.KIND_LABELS.get(nudge.kind, nudge.kind) + (f": {name}" if name else "")
+            label = n.describe(nudge.kind, name, nudge.payload)
             state = "sent, waiting for you" if nudge.status == "sent" else f"due {fmt_when(nudge.due_at, tz)}"
-            sections.append(Section(title=f"#{nudge.id} {label}", text=state, buttons=n.buttons(nudge.id)))
+            sections.append(Section(title=f"#{nudge.id} {label}", text=state, buttons=n.buttons(nudge.id, nudge.kind)))
     else:
         sections.append(
             Section(title="Upcoming nudges", text="Nothing waiting. Log a meeting or an outreach and I'll line up what comes next.")

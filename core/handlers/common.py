@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 
 from sqlalchemy import func, select
@@ -113,6 +114,9 @@ async def find_contact(ctx: Ctx, raw: str, verb: str, *, create: bool = False) -
             f"`/rapport {verb} {label(found[0])}` (or `#{found[0].id}`)."
         )
     if create:
+        close = await close_matches(ctx, text)
+        if close:
+            raise UserError(did_you_mean(text, close, verb))
         contact = new_contact(ctx, text)
         contact.linked_user_id = linked
         ctx.session.add(contact)
@@ -125,6 +129,30 @@ async def find_contact(ctx: Ctx, raw: str, verb: str, *, create: bool = False) -
         options = ", ".join(f"`{r.name}`" for r in partial[:5])
         raise UserError(f"“{text}” could be {options}. Say the full name: `/rapport {verb} {partial[0].name}`")
     raise UserError(f"You have no contact named {text}. Add them first: `/rapport add {text}`")
+
+
+async def close_matches(ctx: Ctx, text: str) -> list[ContactRow]:
+    """Contacts whose name is close to ``text`` without being it: a first name ("Jane" for
+    Jane Doe) or a slip of the keyboard ("Jane Do")."""
+    found = {r.id: r for r in await partial_matches(ctx, text)}
+    key = name_key(text)
+    if len(key) >= 3:
+        rows = list(await ctx.session.execute(
+            select(ContactRow.id, ContactRow.name_key).where(ContactRow.member_id == ctx.member.id)))
+        keys = {k: i for i, k in rows}
+        for near in difflib.get_close_matches(key, list(keys), n=3, cutoff=0.8):
+            if keys[near] not in found:
+                row = await ctx.session.get(ContactRow, keys[near])
+                if row is not None:
+                    found[row.id] = row
+    return sorted(found.values(), key=lambda r: r.name_key)[:3]
+
+
+def did_you_mean(text: str, close: list[ContactRow], verb: str) -> str:
+    """One line: the typed name is new, but close to contacts the member has."""
+    names = " or ".join(f"`{label(r)}`" for r in close)
+    return (f"You have no contact named {text}. Did you mean {names}? If so, use their name: "
+            f"`/rapport {verb} {close[0].name} …`. If {text} is someone new, add them first: `/rapport add {text}`")
 
 
 async def partial_matches(ctx: Ctx, text: str) -> list[ContactRow]:

@@ -60,11 +60,11 @@ async def landed(ctx: Ctx, cmd: c.Landed) -> Reply:
     names = sorted(r.name for r in everyone.values())
     fields = [("Notes to send", ", ".join(names) if names else "none yet: log the meetings you had, and I'll line them up")]
     if helpers:
-        fields.append(("Thanked for you", ", ".join(h.display_name or "a member" for h in helpers)))
+        fields.append(("Thanked for you", ", ".join(seeker_name(h) for h in helpers)))
     return Reply(
         title=f"Congratulations! {text}",
         text="Tell everyone who helped where you landed, with your new contact details: they'll feel pride in "
-        "your success, and you'll keep running into them (000 tip 6). I've put a draft for each in your DMs.",
+        "your success, and you'll keep running into them in your field. I've put a draft for each in your DMs.",
         fields=tuple(fields),
         context="Each note stays on your list until you mark it done.",
     )

@@ -10,6 +10,7 @@ from core import nudges as n
 from core.context import Ctx
 from core.errors import UserError
 from core.handlers.common import (
+    QUALIFIED,
     STATUS_ORDER,
     clean_name,
     find_contact,
@@ -29,32 +30,99 @@ ADD_EXAMPLE = c.SPECS["add"].example
 LIST_LIMIT = 50
 
 
+CONTACT_FIELDS = (("company", "company"), ("role", "role"), ("field", "field"), ("email", "email"), ("phone", "phone"))
+
+
 @handles(c.Add)
 async def add(ctx: Ctx, cmd: c.Add) -> Reply:
-    """Adds a contact; `referred-by:` links them to another contact or a community member."""
+    """Adds a contact; `referred-by:` links them to another contact or a community member.
+
+    A name you already have updates that contact instead of adding a twin; ``Name (Company)``
+    picks one of namesakes, or adds a second person of that name at another company. For
+    someone referred to you, the reply has a first message that names the referrer."""
     name, linked = await mention_name(ctx, cmd.name)
     name = clean_name(name)
-    for existing in await matches(ctx, name):
-        if (existing.company or "").casefold() == (cmd.company or "").casefold():
-            raise UserError(f"{label(existing)} is already in your contacts. `/rapport contact {existing.name}` shows them.")
+    company = cmd.company
+    existing = await matches(ctx, name)
+    if not existing and (q := QUALIFIED.match(name)):
+        # "Jane Doe (Acme)": that Jane Doe (`company:` then says where she is now), or a
+        # second Jane Doe, at Acme.
+        name, at = clean_name(q.group(1)), q.group(2).strip()
+        namesakes = await matches(ctx, name)
+        existing = [r for r in namesakes if (r.company or "").casefold() == at.casefold()]
+        if not existing:
+            return await _create(ctx, cmd, name, linked, company or at, twin_of=namesakes[0] if namesakes else None)
+    if len(existing) > 1:
+        options = ", ".join(f"`{label(r)}`" for r in existing[:5])
+        raise UserError(f"You have {len(existing)} contacts named {name}: {options}. Say which, e.g. "
+                        f"`/rapport add {label(existing[0])} role: ...`")
+    if existing:
+        return await _update(ctx, cmd, existing[0], company, linked)
+    return await _create(ctx, cmd, name, linked, company)
+
+
+async def _create(ctx: Ctx, cmd: c.Add, name: str, linked: str | None, company: str | None,
+                  twin_of: ContactRow | None = None) -> Reply:
     contact = new_contact(ctx, name)
     contact.linked_user_id = linked
-    for attr in ("company", "role", "field", "email", "phone", "notes"):
-        setattr(contact, attr, getattr(cmd, attr))
+    for attr, key in CONTACT_FIELDS:
+        setattr(contact, attr, getattr(cmd, key))
+    contact.company = company
+    contact.notes = cmd.notes
+    referrer_text = await _link_referrer(ctx, contact, cmd.referred_by) if cmd.referred_by else None
+    ctx.session.add(contact)
+    await ctx.session.flush()
+    fields = [(k, v) for k, v in (("Company", contact.company), ("Role", cmd.role), ("Field", cmd.field)) if v]
+    if referrer_text:
+        fields.append(("Referred by", referrer_text))
+    title = f"Added {contact.name} to your contacts" + (f" (you also have {label(twin_of)})" if twin_of else "")
+    return _added_reply(ctx, title, contact, referrer_text, tuple(fields))
+
+
+def _added_reply(ctx: Ctx, title: str, contact: ContactRow, referrer: str | None, fields: tuple[tuple[str, str], ...]) -> Reply:
+    if referrer and contact.status == "new":
+        return Reply(
+            title=title,
+            fields=fields,
+            text=f"Here's a first message naming {referrer} in its first line; people say yes to a referral. "
+            "Make it sound like you, send it, then tell me `/rapport reached-out " + contact.name + "`.",
+            draft=drafts.pitch_draft(ctx.member, contact.name, referrer),
+        )
+    tip = "People who know you are the easiest first conversations: just ask for twenty minutes of advice, not a job."
+    return Reply(title=title, fields=fields, context=tip)
+
+
+async def _update(ctx: Ctx, cmd: c.Add, contact: ContactRow, company: str | None, linked: str | None) -> Reply:
+    """``add`` of someone already there: what's new goes on the one contact."""
+    changes: list[str] = []
+    given = {attr: getattr(cmd, key) for attr, key in CONTACT_FIELDS}
+    given["company"] = company
+    if company and contact.company and company.casefold() != contact.company.casefold() and not QUALIFIED.match(cmd.name):
+        raise UserError(
+            f"You already have {label(contact)}. If they moved to {company}: `/rapport add {label(contact)} company: "
+            f"{company}`. If this is another {contact.name}: `/rapport add {contact.name} ({company})`"
+        )
+    for attr, value in given.items():
+        if value and value != getattr(contact, attr):
+            old = getattr(contact, attr)
+            setattr(contact, attr, value)
+            changes.append(f"{attr} {old} → {value}" if old else f"{attr} {value}")
+    if cmd.notes:
+        contact.notes = (contact.notes + "\n" if contact.notes else "") + cmd.notes
+        changes.append("notes added")
+    if linked and not contact.linked_user_id:
+        contact.linked_user_id = linked
     referrer_text = None
     if cmd.referred_by:
         referrer_text = await _link_referrer(ctx, contact, cmd.referred_by)
-    ctx.session.add(contact)
-    await ctx.session.flush()
-    fields = [(k, v) for k, v in (("Company", cmd.company), ("Role", cmd.role), ("Field", cmd.field)) if v]
-    if referrer_text:
-        fields.append(("Referred by", referrer_text))
-    tip = (
-        f"When you write, name {referrer_text} in your first line: “I was referred to you by {referrer_text}.”"
-        if referrer_text
-        else "Reach out asking for twenty minutes of advice, not a job."
-    )
-    return Reply(title=f"Added {contact.name} to your contacts", fields=tuple(fields), context=tip)
+        changes.append(f"referred by {referrer_text}")
+    else:
+        referrer_text = await drafts.referrer_name(ctx.session, contact)
+    if not changes:
+        return Reply(title=f"{label(contact)} is already in your contacts",
+                     context=f"`/rapport contact {contact.name}` shows them; `/rapport add {contact.name} role: ...` adds details.")
+    title = f"{label(contact)} was already in your contacts, so I updated them: {', '.join(changes)}"
+    return _added_reply(ctx, title, contact, referrer_text if cmd.referred_by else None, ())
 
 
 async def _link_referrer(ctx: Ctx, contact: ContactRow, raw: str) -> str:
@@ -62,10 +130,12 @@ async def _link_referrer(ctx: Ctx, contact: ContactRow, raw: str) -> str:
     found = mentioned(ctx, raw)
     if found:
         other = await other_member(ctx, *found)
-        contact.referred_by_member_id = other.id
+        contact.referred_by_member_id, contact.referred_by_contact_id = other.id, None
         return other.display_name or "a community member"
     referrer, _ = await find_contact(ctx, raw, "add", create=True)
-    contact.referred_by_contact_id = referrer.id
+    if referrer is contact:
+        raise UserError(f"{contact.name} can't be their own referrer. Who pointed you to them? `{ADD_EXAMPLE}`")
+    contact.referred_by_contact_id, contact.referred_by_member_id = referrer.id, None
     return referrer.name
 
 
@@ -114,9 +184,9 @@ async def show_contact(ctx: Ctx, cmd: c.Contact) -> Reply:
     ):
         sections.append(
             Section(
-                title=f"#{nudge.id} {n.KIND_LABELS.get(nudge.kind, nudge.kind)}",
+                title=f"#{nudge.id} {n.describe(nudge.kind, contact.name, nudge.payload)}",
                 text=f"due {fmt_when(nudge.due_at, ctx.tz)}",
-                buttons=n.buttons(nudge.id),
+                buttons=n.buttons(nudge.id, nudge.kind),
             )
         )
     return Reply(title=label(contact), fields=tuple(fields), sections=tuple(sections))

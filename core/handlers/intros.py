@@ -103,15 +103,17 @@ async def intro(ctx: Ctx, cmd: c.Intro) -> Reply:
             text=", ".join(x for x in (offer.fields, offer.companies) if x) or "open to chats",
             fields=(("Can take", f"{left} more this month"),),
             buttons=(Button(f"Ask {helper.display_name or 'them'}", f"intro:ask:{helper.id}:{request.id}",
-                            command=f"intro <@{helper.user_id}> note: {what[:80]}"),),
+                            command=f"intro <@{helper.user_id}> {what[:80]}" + (f" note: {cmd.note}" if cmd.note else "")),),
         ))
     if not ctx.member.goal:
         tip = "Tip: set a one-line goal (`/rapport goal ...`) so helpers see what you're after."
     else:
         tip = "I'll DM you each offer with a draft that names who referred you."
+    fields = (("Your note", f"“{cmd.note}”, shown only to people who offer to help, never in the channel"),) if cmd.note else ()
     return Reply(
         title=f"Posted your request {request_ref(request)} to {_channel_label(community)}",
         text=what,
+        fields=fields,
         sections=tuple(sections),
         buttons=(Button("Close request", f"intro:close:{request.id}", command=f"done {request_ref(request)}"),),
         context=("Helpers in the directory who match, privately: ask one directly. " if sections else "") + tip,
@@ -195,7 +197,7 @@ async def _ask_member(ctx: Ctx, user_id: str, shown: str | None, extra: str, not
     if goal:
         lines.append(f"What they're working toward: {goal}.")
     if note:
-        lines.append(f"Their note: “{note}”")
+        lines.append(f"{seeker_name(ctx.member)}'s note: “{note}”")
     lines.append("It's a conversation, not a job request. If you accept, I'll open a conversation for the two of you.")
     await notify(ctx, helper, f"{seeker_name(ctx.member)} asked for an introduction to you", "\n".join(lines),
                  buttons=(Button("Accept", f"intro:accept:{request.id}", "primary"),
@@ -248,7 +250,7 @@ async def intro_button(ctx: Ctx, args: list[str]) -> Reply:
             or request.member_id != ctx.member.id
         ):
             raise UserError("That button is no longer in use.")
-        return await _ask_member(ctx, helper.user_id, helper.display_name, request.what or "", None)
+        return await _ask_member(ctx, helper.user_id, helper.display_name, request.what or "", request.note)
     if len(args) != 2:
         raise UserError("That button is no longer in use.")
     request = await _request(ctx, args[1])
@@ -256,8 +258,11 @@ async def intro_button(ctx: Ctx, args: list[str]) -> Reply:
         return await _glad(ctx, request)
     if action == "know":
         _offer_allowed(ctx, request)
-        return Reply(title="Who do you know?", text="Tell me who, and I'll pass it on with your name as the referrer.",
-                     form=know_form(request.id))
+        seeker = await _seeker(ctx, request)
+        text = f"Tell me who, and I'll pass it on to {seeker_name(seeker)} with your name as the referrer."
+        if request.note:
+            text += f" {seeker_name(seeker)}'s note: “{request.note}”"
+        return Reply(title="Who do you know?", text=text, form=know_form(request.id))
     if action == "close":
         return await close_request(ctx, request)
     if action in {"accept", "decline"}:
@@ -302,7 +307,8 @@ async def _glad(ctx: Ctx, request: IntroRequest) -> Reply:
     draft = drafts.glad_to_chat_draft(seeker, helper_name, request.what)
     await notify(ctx, seeker, f"{helper_name} would be glad to chat", f"About your request: “{request.what}”. "
                  "Reach out soon and ask for twenty minutes; here's a start.", draft=draft, request=request)
-    return Reply(text=f"Thank you! I've told {seeker_name(seeker)}; they'll reach out to you.")
+    note = f" {seeker_name(seeker)}'s note for whoever helps: “{request.note}”" if request.note else ""
+    return Reply(text=f"Thank you! I've told {seeker_name(seeker)}; they'll reach out to you.{note}")
 
 
 async def _seeker_contact(ctx: Ctx, seeker: Member, name: str, *, linked: str | None = None,

@@ -23,7 +23,7 @@ from core.handlers.common import (
 from core.handlers.common import matches as name_matches
 from core.models import ContactRow, Meeting, Outreach
 from core.registry import handles
-from core.timeparse import fmt_when, parse_when
+from core.timeparse import fmt_when, names_time_of_day, parse_when
 from core.ui import Reply
 
 LOG_EXAMPLE = c.SPECS["log"].example
@@ -35,13 +35,16 @@ FUTURE_SLACK = dt.timedelta(minutes=5)
 async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
     """Logs a held meeting and lines up thank-you, referrer update, check-back, one-month note."""
     at = ctx.now
+    when_note = ""
     if cmd.when:
-        at = parse_when(cmd.when, ctx.now, ctx.tz, "past", LOG_EXAMPLE)
+        at = parse_when(cmd.when, ctx.now, ctx.tz, "past", LOG_EXAMPLE, day_time=rules.DAYTIME)
         if at > ctx.now + FUTURE_SLACK:
             raise UserError(
                 f"{fmt_when(at, ctx.tz)} is still to come. For an upcoming meeting use "
                 f"`/rapport scheduled {cmd.name} when: {cmd.when}`"
             )
+        if not names_time_of_day(cmd.when):
+            when_note = " (no time given: I've put it at midday; add one like `yesterday 3pm`)" if at < ctx.now else " (no time given: I've used now)"
     thanked = yes_no(cmd.thanked, "thanked", LOG_EXAMPLE) if cmd.thanked else False
     pending_referrals = bool(cmd.referrals and cmd.referrals.strip().lower() == "pending")
     referral_names = [] if pending_referrals or not cmd.referrals else split_names(cmd.referrals)
@@ -55,8 +58,12 @@ async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
     if cmd.role:
         contact.role = cmd.role
 
-    meeting = await _scheduled_meeting_near(ctx, contact, at)
+    meeting = await _scheduled_meeting(ctx, contact, at, given=bool(cmd.when))
     if meeting is not None:
+        # The meeting that was on the calendar: it happened. One meeting, one set of nudges.
+        if not cmd.when and meeting.at <= ctx.now:
+            at = meeting.at
+            when_note = " (as scheduled)"
         meeting.status = "held"
         meeting.at = at
         await n.cancel(ctx.session, ctx.member.id, [n.PREP, n.TIME_CHECK], ctx.now, meeting_id=meeting.id)
@@ -77,7 +84,7 @@ async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
         outreach.replied_at = at
     await touch(ctx, contact, at)
 
-    upcoming: list[tuple[str, dt.datetime]] = []
+    upcoming: list[tuple[str, dt.datetime, str]] = []
     tz_default = ctx.default_tz
 
     async def plan(kind: str, due: dt.datetime, payload: dict[str, Any] | None = None) -> None:
@@ -85,15 +92,17 @@ async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
             ctx.session, ctx.member, kind, due, ctx.now, tz_default,
             contact_id=contact.id, meeting_id=meeting.id, payload=payload,
         )
-        upcoming.append((kind, nudge.due_at))
+        named = kind == n.UPDATE_REFERRER or bool((payload or {}).get("last"))
+        upcoming.append((kind, nudge.due_at, n.describe(kind, contact.name, payload) if named else n.KIND_LABELS[kind]))
 
     if not thanked:
         due, last = rules.thank_you(at, ctx.now, ctx.who)
         await plan(n.THANK_YOU, due)
         if last is not None:
             await plan(n.THANK_YOU, last, payload={"last": True})
-    if contact.referred_by_contact_id or contact.referred_by_member_id:
-        await plan(n.UPDATE_REFERRER, rules.update_referrer(at, ctx.now, ctx.who))
+    referrer = await drafts.referrer_name(ctx.session, contact)
+    if referrer:
+        await plan(n.UPDATE_REFERRER, rules.update_referrer(at, ctx.now, ctx.who), payload={"referrer": referrer})
     if pending_referrals:
         contact.referrals_pending = True
         await plan(n.CHECK_BACK, rules.check_back(at, ctx.now))
@@ -106,7 +115,7 @@ async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
         contact.referrals_pending = False
         await n.cancel(ctx.session, ctx.member.id, [n.CHECK_BACK], ctx.now, contact_id=contact.id)
 
-    fields: list[tuple[str, str]] = [("When", fmt_when(at, ctx.tz))]
+    fields: list[tuple[str, str]] = [("When", fmt_when(at, ctx.tz) + when_note)]
     if contact.company:
         fields.append(("Company", contact.company))
     if referred:
@@ -115,27 +124,28 @@ async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
         fields.append(("Referrals", "pending: I'll remind you to check back in three days"))
     if thanked:
         fields.append(("Thank-you", "already sent. Nicely done."))
-    for kind, due in sorted(upcoming, key=lambda item: item[1]):
-        fields.append((n.KIND_LABELS[kind], fmt_when(due, ctx.tz)))
+    for _, due, label in sorted(upcoming, key=lambda item: item[1]):
+        fields.append((label, fmt_when(due, ctx.tz)))
     title = f"Logged your meeting with {contact.name}" + (" (new contact)" if created else "")
-    thank_now = any(kind == n.THANK_YOU and due <= ctx.now for kind, due in upcoming)
+    thank_now = any(kind == n.THANK_YOU and due <= ctx.now for kind, due, _ in upcoming)
     tip = drafts.after_meeting_tip(thanked, thank_now)
     return Reply(title=title, fields=tuple(fields), context=tip)
 
 
-async def _scheduled_meeting_near(ctx: Ctx, contact: ContactRow, at: dt.datetime) -> Meeting | None:
-    window = dt.timedelta(hours=36)
-    return await ctx.session.scalar(
-        select(Meeting)
-        .where(
-            Meeting.contact_id == contact.id,
-            Meeting.status == "scheduled",
-            Meeting.at >= at - window,
-            Meeting.at <= at + window,
-        )
-        .order_by(Meeting.at)
-        .limit(1)
-    )
+async def _scheduled_meeting(ctx: Ctx, contact: ContactRow, at: dt.datetime, *, given: bool) -> Meeting | None:
+    """The scheduled meeting a log is about: the one nearest the time given (within three
+    days), or, with no time given, the latest one that has started (within two weeks)."""
+    rows = list(await ctx.session.scalars(
+        select(Meeting).where(Meeting.contact_id == contact.id, Meeting.status == "scheduled").order_by(Meeting.at)
+    ))
+    if given:
+        near = [m for m in rows if abs(m.at - at) <= dt.timedelta(days=3)]
+        return min(near, key=lambda m: abs(m.at - at)) if near else None
+    started = [m for m in rows if ctx.now - dt.timedelta(days=14) <= m.at <= ctx.now + FUTURE_SLACK]
+    if started:
+        return started[-1]
+    soon = [m for m in rows if m.at - ctx.now <= dt.timedelta(hours=36)]  # met earlier than planned
+    return soon[0] if soon else None
 
 
 async def _add_referral(ctx: Ctx, referrer: ContactRow, name: str) -> str:
@@ -167,19 +177,37 @@ async def schedule_meeting(ctx: Ctx, cmd: c.Scheduled) -> Reply:
             f"{fmt_when(start, ctx.tz)} has already passed. If you met, log it: "
             f"`/rapport log {cmd.name} when: {cmd.when}`"
         )
+    if not names_time_of_day(cmd.when):
+        day = start.astimezone(ctx.tz)
+        raise UserError(
+            f"What time on {day:%a} {day.day} {day:%b}? I need it for your prep kit and the twenty-minute check: "
+            f"`/rapport scheduled {cmd.name} when: {cmd.when} 12:30`"
+        )
     contact, created = await find_contact(ctx, cmd.name, "scheduled", create=True)
-    meeting = Meeting(
-        member_id=ctx.member.id, contact_id=contact.id, at=start, status="scheduled",
-        where=cmd.where, created_at=ctx.now,
+    # A second date with someone you're already due to meet moves that meeting.
+    meeting = await ctx.session.scalar(
+        select(Meeting).where(Meeting.contact_id == contact.id, Meeting.status == "scheduled", Meeting.at > ctx.now)
+        .order_by(Meeting.at).limit(1)
     )
-    ctx.session.add(meeting)
+    moved_from = None
+    if meeting is not None:
+        moved_from = meeting.at
+        meeting.at = start
+        meeting.where = cmd.where or meeting.where
+        await n.cancel(ctx.session, ctx.member.id, [n.PREP, n.TIME_CHECK], ctx.now, meeting_id=meeting.id)
+    else:
+        meeting = Meeting(
+            member_id=ctx.member.id, contact_id=contact.id, at=start, status="scheduled",
+            where=cmd.where, created_at=ctx.now,
+        )
+        ctx.session.add(meeting)
     await ctx.session.flush()
     advance_status(contact, "scheduled")
     await n.cancel(ctx.session, ctx.member.id, [n.FOLLOW_UP], ctx.now, contact_id=contact.id)
     await touch(ctx, contact, ctx.now)
-    fields = [("When", fmt_when(start, ctx.tz))]
-    if cmd.where:
-        fields.append(("Where", cmd.where))
+    fields = [("When", fmt_when(start, ctx.tz) + (f" (moved from {fmt_when(moved_from, ctx.tz)})" if moved_from else ""))]
+    if meeting.where:
+        fields.append(("Where", meeting.where))
     prep_due = rules.prep(start, ctx.now, ctx.who)
     if prep_due is not None:
         nudge = await n.schedule(ctx.session, ctx.member, n.PREP, prep_due, ctx.now, ctx.default_tz,
@@ -191,7 +219,8 @@ async def schedule_meeting(ctx: Ctx, cmd: c.Scheduled) -> Reply:
                                  contact_id=contact.id, meeting_id=meeting.id)
         fields.append(("Twenty-minute check", fmt_when(nudge.due_at, ctx.tz)))
     return Reply(
-        title=f"Meeting with {contact.name} is on the calendar" + (" (new contact)" if created else ""),
+        title=(f"Moved your meeting with {contact.name}" if moved_from else f"Meeting with {contact.name} is on the calendar")
+        + (" (new contact)" if created else ""),
         fields=tuple(fields),
         context="Ask for twenty minutes and keep to it. Be there ten minutes early, notebook in hand.",
     )
@@ -199,7 +228,7 @@ async def schedule_meeting(ctx: Ctx, cmd: c.Scheduled) -> Reply:
 
 @handles(c.Prep)
 async def prep(ctx: Ctx, cmd: c.Prep) -> Reply:
-    """The prep kit (seeds 000 and 003), with the contact's context when one is named."""
+    """The prep kit, with the contact's context when one is named."""
     contact = None
     history: list[Meeting] = []
     referrer = None

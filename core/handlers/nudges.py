@@ -33,12 +33,10 @@ async def _nudge(ctx: Ctx, raw: str, verb: str) -> Nudge:
 
 
 async def _describe(ctx: Ctx, nudge: Nudge) -> str:
-    label = n.KIND_LABELS.get(nudge.kind, nudge.kind)
+    name = None
     if nudge.contact_id:
         name = await ctx.session.scalar(select(ContactRow.name).where(ContactRow.id == nudge.contact_id))
-        if name:
-            return f"{label}: {name}"
-    return label
+    return n.describe(nudge.kind, name, nudge.payload)
 
 
 @handles(c.Nudges)
@@ -64,11 +62,11 @@ async def list_nudges(ctx: Ctx, cmd: c.Nudges) -> Reply:
     )
     sections = []
     for nudge, name in rows:
-        title = f"#{nudge.id} {n.KIND_LABELS.get(nudge.kind, nudge.kind)}" + (f": {name}" if name else "")
+        title = f"#{nudge.id} {n.describe(nudge.kind, name, nudge.payload)}"
         state = "sent, waiting for you" if nudge.status == "sent" else f"due {fmt_when(nudge.due_at, ctx.tz)}"
-        sections.append(Section(title=title, text=state, buttons=n.buttons(nudge.id)))
+        sections.append(Section(title=title, text=state, buttons=n.buttons(nudge.id, nudge.kind)))
     for nudge, name in recent:
-        title = f"#{nudge.id} {n.KIND_LABELS.get(nudge.kind, nudge.kind)}" + (f": {name}" if name else "")
+        title = f"#{nudge.id} {n.describe(nudge.kind, name, nudge.payload)}"
         sections.append(Section(title=title, text=nudge.status))
     if not sections:
         return Reply(title="No nudges", text="Nothing waiting. Log a meeting or an outreach and I'll line up what comes next.")
@@ -123,25 +121,57 @@ async def skip(ctx: Ctx, cmd: c.Skip) -> Reply:
 
 @handles(c.Snooze)
 async def snooze(ctx: Ctx, cmd: c.Snooze) -> Reply:
-    """Moves a nudge: `for:` a length of time or `until:` a date; one day by default."""
+    """Moves a nudge later, never earlier: `for:` a length of time (counted from its due
+    time while that is ahead, else from now; one day by default) or `until:` a date. A
+    follow-up stays on Tuesday to Thursday unless the member names the time; one the member
+    promised the contact moves only with `until:`."""
     nudge = await _nudge(ctx, cmd.id, "snooze")
     if cmd.for_ and cmd.until:
         raise UserError(f"Give `for:` or `until:`, not both. Try: `{SNOOZE_EXAMPLE}`")
     if nudge.status in n.CLOSED:
         return Reply(text=f"#{nudge.id} is already {nudge.status}; nothing to snooze.")
+    what = await _describe(ctx, nudge)
+    if nudge.kind == n.TIME_CHECK:
+        raise UserError(f"#{nudge.id} belongs to your meeting's start, so it can't move. `/rapport skip {nudge.id}` if you don't want it.")
+    waiting = nudge.status == "pending" and nudge.due_at > ctx.now
+    why = ""
     if cmd.until:
-        due = parse_when(cmd.until, ctx.now, ctx.tz, "future", SNOOZE_EXAMPLE)
+        due = parse_when(cmd.until, ctx.now, ctx.tz, "future", SNOOZE_EXAMPLE, day_time=rules.MORNING)
         if due <= ctx.now:
             raise UserError(f"{fmt_when(due, ctx.tz)} has already passed. Try: `/rapport snooze {nudge.id} until: tomorrow 9am`")
+        if waiting and due <= nudge.due_at:
+            raise UserError(
+                f"#{nudge.id} is due {fmt_when(nudge.due_at, ctx.tz)} already; a snooze only moves it later. "
+                f"Try: `/rapport snooze {nudge.id} until: {_later_example(nudge, ctx)}`"
+            )
+        due = rules.deliverable_at(nudge.kind, due, ctx.who)  # a snooze is for later: respect quiet hours
     else:
-        due = ctx.now + (parse_duration(cmd.for_, SNOOZE_EXAMPLE) if cmd.for_ else dt.timedelta(days=1))
-    nudge.due_at = rules.deliverable_at(nudge.kind, due, ctx.who)  # a snooze is for later: respect quiet hours
+        if waiting and nudge.kind == n.FOLLOW_UP and (nudge.payload or {}).get("promised"):
+            raise UserError(
+                f"You told them you'd follow up {fmt_when(nudge.due_at, ctx.tz)}, so I'm keeping that time. "
+                f"To change it, say when: `/rapport snooze {nudge.id} until: {_later_example(nudge, ctx)}`"
+            )
+        by = parse_duration(cmd.for_, SNOOZE_EXAMPLE) if cmd.for_ else dt.timedelta(days=1)
+        due = rules.deliverable_at(nudge.kind, rules.snoozed(nudge.due_at if waiting else ctx.now, ctx.now, ctx.who, by), ctx.who)
+        if nudge.kind == n.FOLLOW_UP:
+            good = rules.on_good_day(due, ctx.who)
+            if good != due:
+                why = " Follow-ups land on a Tuesday to Thursday, when people are easiest to reach."
+            due = good
+    was = nudge.due_at
+    nudge.due_at = due
     nudge.status = "pending"
     nudge.attempts = 0
     nudge.lease_until = None
     nudge.lease_owner = None
     nudge.last_error = None
-    return Reply(text=f"Snoozed #{nudge.id} {await _describe(ctx, nudge)} until {fmt_when(nudge.due_at, ctx.tz)}.")
+    moved = f" (it was due {fmt_when(was, ctx.tz)})" if waiting else ""
+    return Reply(text=f"Snoozed #{nudge.id} {what} until {fmt_when(nudge.due_at, ctx.tz)}{moved}.{why}")
+
+
+def _later_example(nudge: Nudge, ctx: Ctx) -> str:
+    day = rules.local(nudge.due_at, ctx.tz) + dt.timedelta(days=1)
+    return f"{day:%Y-%m-%d %H:%M}"
 
 
 def snooze_form(nudge_id: int) -> Form:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from core import commands as c
+from core import drafts, rules
 from core import nudges as n
-from core import rules
 from core.context import Ctx
 from core.errors import UserError
 from core.handlers.common import advance_status, find_contact, touch
@@ -20,34 +22,59 @@ EXAMPLE = c.SPECS["reached-out"].example
 
 @handles(c.ReachedOut)
 async def reached_out(ctx: Ctx, cmd: c.ReachedOut) -> Reply:
-    """Logs an outreach and schedules the follow-up (exactly when promised, else Tue-Thu)."""
+    """Logs an outreach (``when:`` backdates it) and schedules the follow-up: exactly when
+    promised, else five days on, on a Tuesday to Thursday. The first outreach to someone
+    you were referred to comes with a first message naming the referrer."""
+    at = ctx.now
+    if cmd.when:
+        at = parse_when(cmd.when, ctx.now, ctx.tz, "past", EXAMPLE, day_time=rules.DAYTIME)
+        if at > ctx.now + dt.timedelta(minutes=5):
+            raise UserError(f"{fmt_when(at, ctx.tz)} is still to come. `when:` is when you sent it; the follow-up you "
+                            f"promised goes in `follow-up:`. Try: `{EXAMPLE}`")
     promised = None
     if cmd.follow_up:
-        promised = parse_when(cmd.follow_up, ctx.now, ctx.tz, "future", EXAMPLE)
+        promised = parse_when(cmd.follow_up, ctx.now, ctx.tz, "future", EXAMPLE, day_time=rules.MORNING)
         if promised <= ctx.now:
             raise UserError(f"{fmt_when(promised, ctx.tz)} has already passed; pick a time to come. Try: `{EXAMPLE}`")
     contact, created = await find_contact(ctx, cmd.name, "reached-out", create=True)
-    outreach = Outreach(member_id=ctx.member.id, contact_id=contact.id, at=ctx.now, via=cmd.via)
+    first = await ctx.session.scalar(select(Outreach.id).where(Outreach.contact_id == contact.id).limit(1)) is None
+    outreach = Outreach(member_id=ctx.member.id, contact_id=contact.id, at=at, via=cmd.via)
     ctx.session.add(outreach)
     await ctx.session.flush()
     # A newer outreach replaces the follow-ups of older ones to the same person.
     await n.cancel(ctx.session, ctx.member.id, [n.FOLLOW_UP], ctx.now, contact_id=contact.id)
-    due = rules.follow_up(ctx.now, ctx.now, ctx.who, promised)
+    due = rules.follow_up(at, ctx.now, ctx.who, promised)
     nudge = await n.schedule(ctx.session, ctx.member, n.FOLLOW_UP, due, ctx.now, ctx.default_tz,
-                             contact_id=contact.id, outreach_id=outreach.id)
+                             contact_id=contact.id, outreach_id=outreach.id,
+                             payload={"promised": True} if promised else None)
     outreach.follow_up_at = nudge.due_at
     advance_status(contact, "reached-out")
-    await touch(ctx, contact, ctx.now)
+    await touch(ctx, contact, at)
     fields = []
+    if cmd.when:
+        fields.append(("Sent", fmt_when(at, ctx.tz)))
     if cmd.via:
         fields.append(("Via", cmd.via))
-    why = "as you promised them" if promised else "five days on, on a Tuesday to Thursday, when people answer"
+    if promised:
+        why = "as you promised them"
+    elif nudge.due_at <= ctx.now + dt.timedelta(minutes=1):
+        why = "five days have passed since you wrote: follow up today"
+    else:
+        why = "five days on, on a Tuesday to Thursday, when people are easiest to reach"
     fields.append(("Follow-up", f"{fmt_when(nudge.due_at, ctx.tz)} ({why})"))
-    return Reply(
-        title=f"Noted: you reached out to {contact.name}" + (" (new contact)" if created else ""),
-        fields=tuple(fields),
-        context="No answer yet is normal: people travel and messages get buried. Tell me `replied` when they do.",
-    )
+    referrer = await drafts.referrer_name(ctx.session, contact)
+    title = f"Noted: you reached out to {contact.name}" + (" (new contact)" if created else "")
+    context = "No answer yet is normal: people travel and messages get buried. Tell me `replied` when they do."
+    if first and referrer:
+        return Reply(
+            title=title,
+            fields=tuple(fields),
+            text=f"If you haven't written yet, here's a first message. It names {referrer} in its first line: "
+            "people make time for someone a friend sent.",
+            draft=drafts.pitch_draft(ctx.member, contact.name, referrer),
+            context=context,
+        )
+    return Reply(title=title, fields=tuple(fields), context=context)
 
 
 @handles(c.Replied)
