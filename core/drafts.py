@@ -1,7 +1,11 @@
-"""The drafts and the coach's copy, grounded in the seeds (000, 001, 002, 003).
+"""The drafts and the coach's copy, grounded in the career advice Rapport is built on
+(docs/guide.md names the articles).
 
-Drafts are plain text a member copies, edits and sends. Warm, short, specific: they use
-the member's notes and name the referrer, and they never ask for a job.
+Drafts are plain text a member copies, edits and sends: one paragraph a line, no line
+breaks inside a sentence. Warm, short, specific: they name the referrer, take at most one
+short, complete point from the member's notes (never the raw notes, never cut mid-word),
+leave a marked blank in square brackets where the member's own words belong, and never
+ask for a job.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ _LEAD_INS = re.compile(
 
 
 def topic_of(notes: str | None, limit: int = 90) -> str | None:
-    """The gist of a meeting's notes for a draft: "talked about SEO" -> "SEO"."""
+    """The gist of a meeting's notes, for the member's own eyes (the prep kit):
+    "talked about SEO" -> "SEO". Drafts use :func:`point_of`."""
     if not notes:
         return None
     first = re.split(r"(?<=[.!?])\s|\n", notes.strip(), maxsplit=1)[0].strip().rstrip(".!?")
@@ -140,6 +145,114 @@ def prep_kit(member: MemberInfo, contact: ContactInfo | None, referrer: str | No
     )
 
 
+# --- what a draft takes from the notes -------------------------------------------------
+
+# The first clause ends at a sentence's end, a semicolon, a new line, a bullet or a dash.
+_CLAUSE_END = re.compile(r"(?<=[.!?])\s+|[;\n•|]|\s[-–—]+\s|\s*\(")
+_BULLET = re.compile(r"^\s*(?:[-*•·]+|\d+[.)])\s*")
+_TOPIC_LEAD = re.compile(
+    r"^(?:we\s+)?(?:talked|spoke|chatted|discussed|covered|went over)(?:\s+(?:about|through|over))?\s+|^about\s+|^re:?\s+",
+    re.IGNORECASE,
+)
+_SAID = r"(?:said|says|thinks|thought|mentioned|told me|explained|pointed out|believes)"
+_SUGGESTED = r"(?:suggested|suggests|recommended|recommends|advised|advises)"
+POINT_MAX = 90
+
+
+@dataclass(frozen=True)
+class Point:
+    """One short, complete point from a meeting's notes, and how to frame it: a ``topic``
+    ("SEO", from "talked about SEO"), ``advice`` ("learn Figma basics") or something
+    they ``said`` ("Initech PMMs own pricing pages")."""
+
+    text: str
+    kind: str  # "topic", "advice" or "said"
+
+
+def point_of(notes: str | None, contact_name: str = "") -> Point | None:
+    """The first clause of the notes that is fit to quote to the person (one of the first
+    three): None when there is none. A question, small talk ("great chat") or a clause too
+    long to use whole is passed over: a draft never cuts the member's words mid-sentence."""
+    if not notes:
+        return None
+    for clause in _CLAUSE_END.split(notes.strip(), maxsplit=3)[:3]:
+        point = _point(clause, contact_name)
+        if point is not None:
+            return point
+    return None
+
+
+def _point(clause: str, contact_name: str) -> Point | None:
+    clause = _BULLET.sub("", clause).strip().strip("\"“”'").strip()
+    if not clause or clause.endswith("?"):
+        return None
+    clause = clause.rstrip(".!:,").strip()
+    kind = "said"
+    who = "|".join(re.escape(w) for w in {first_name(contact_name), "he", "she", "they", "you"} if w)
+    if m := _TOPIC_LEAD.match(clause):
+        clause, kind = clause[m.end():], "topic"
+    elif m := re.match(rf"^(?:{who})\s+{_SUGGESTED}(?:\s+that)?(?:\s+(?:i|me\s+to|to))?\s+", clause, re.IGNORECASE):
+        clause, kind = clause[m.end():], "advice"
+    elif m := re.match(rf"^(?:{who})\s+{_SAID}(?:\s+that)?\s+", clause, re.IGNORECASE):
+        clause = clause[m.end():]
+    elif clause.split()[0].lower() in _ADVICE_VERBS:
+        kind = "advice"
+    clause = clause.strip()
+    words = clause.split()
+    if not words or len(clause) > POINT_MAX or words[0].lower().strip(",!") in _SMALL_TALK:
+        return None
+    if kind == "said" and len(words) < 3 and any(ch.isupper() or ch.isdigit() for ch in clause):
+        kind = "topic"  # "SEO", "Figma and SQL": what they talked about
+    if len(words) < {"topic": 1, "advice": 2, "said": 3}[kind]:
+        return None
+    if kind != "topic" and clause[:1].isupper() and clause[1:2].islower() and words[0].lower() in _COMMON_STARTS:
+        clause = clause[0].lower() + clause[1:]
+    return Point(clause, kind)
+
+
+# Notes that open like this are about the meeting, not something to quote back.
+_SMALL_TALK = {
+    "met", "great", "good", "nice", "lovely", "awesome", "fun", "coffee", "lunch", "zoom", "meeting", "chat",
+    "very", "really", "super", "she", "he", "they", "ran", "running", "late", "thanks", "thank",
+}
+
+
+# Advice as people write it down: "learn Figma basics", "read Obviously Awesome".
+_ADVICE_VERBS = {
+    "learn", "read", "try", "talk", "reach", "join", "take", "look", "apply", "ask", "build", "get", "go", "start",
+    "use", "follow", "check", "write", "find", "attend", "practice", "practise", "focus", "keep", "watch", "listen",
+    "contact", "email", "call", "update", "rewrite", "add", "drop", "volunteer", "sign", "consider", "research",
+}
+# First words that are lower-case mid-sentence (a name or an acronym keeps its capital).
+_COMMON_STARTS = _ADVICE_VERBS | {
+    "the", "a", "an", "most", "many", "every", "pricing", "product", "marketing", "data", "design", "sales",
+    "hiring", "networking", "portfolio", "portfolios", "resumes", "there", "it", "this", "that", "their", "our",
+}
+
+THEIR_WORDS = "[add a sentence of your own: what struck you most, or what you'll do with it]"
+
+
+def goal_sentence(goal: str | None) -> str:
+    """The member's goal as a sentence of a first message; a marked blank without one."""
+    goal = " ".join((goal or "").split()).rstrip(".!")
+    if not goal:
+        return "[one line on what you're looking for, e.g. entry-level digital marketing roles in Oregon]."
+    first = goal.split()[0].lower()
+    if first in {"i", "i'm", "i’m", "im"}:
+        return goal[0].upper() + goal[1:] + "."
+    if first in _GOAL_VERBS:
+        return f"I'd like to {goal[0].lower() + goal[1:]}."
+    if first in {"a", "an", "my"}:
+        return f"I'm looking for {goal[0].lower() + goal[1:]}."
+    return f"I'm exploring {goal}."
+
+
+_GOAL_VERBS = {
+    "become", "get", "find", "land", "move", "switch", "break", "transition", "work", "join", "start", "pivot",
+    "learn", "grow", "make", "change", "return", "explore", "lead", "build", "go", "be",
+}
+
+
 # --- drafts for nudges ------------------------------------------------------------------
 
 
@@ -158,184 +271,204 @@ def when_we_met(meeting: MeetingInfo | None, tz: ZoneInfo, now: dt.datetime) -> 
     return f"on {day.day} {day:%B}"
 
 
+def _letter(greeting: str, paragraphs: Sequence[str], closing: str, member: MemberInfo) -> str:
+    """A message: the greeting, one paragraph a line with a blank line between, the closing."""
+    body = [p for p in paragraphs if p]
+    return "\n\n".join([greeting, *body, f"{closing}\n{sign(member)}"])
+
+
 def thank_you_draft(member: MemberInfo, contact: ContactInfo, meeting: MeetingInfo | None, referrals: list[str], tz: ZoneInfo, now: dt.datetime) -> str:
-    topic = topic_of(meeting.notes if meeting else None)
-    lines = [f"Hi {first_name(contact.name)},", ""]
-    body = f"Thank you for taking the time to talk with me {when_we_met(meeting, tz, now)}."
-    if topic:
-        body += f" I came away with a page of notes, especially on {topic}."
+    """That night's thank-you: short, one point from the notes, a blank for the member's words."""
+    point = point_of(meeting.notes if meeting else None, contact.name)
+    first = f"Thank you for taking the time to talk with me {when_we_met(meeting, tz, now)}."
+    if point is None:
+        takeaway = THEIR_WORDS
+    elif point.kind == "topic":
+        takeaway = f"I especially appreciated what you shared about {point.text}. {THEIR_WORDS}"
+    elif point.kind == "advice":
+        takeaway = f"I'm taking your advice to heart: {point.text}. {THEIR_WORDS}"
     else:
-        body += " I came away with a page of notes and a clearer picture of the field."
-    lines.append(body)
+        takeaway = f"One thing I'm taking away: {point.text}. {THEIR_WORDS}"
+    more = ""
     if referrals:
-        names = _join(referrals)
-        lines.append(f"Thank you too for suggesting I talk with {names}; I'll reach out this week.")
+        more = f"Thank you too for suggesting I talk with {_join(referrals)}; I'll reach out this week."
     elif contact.referrals_pending:
-        lines.append("If anyone comes to mind I could talk with, I'd be grateful; I'll check back in a few days.")
-    lines += ["I'll let you know how things go.", "", "Best,", sign(member)]
-    return "\n".join(lines)
+        more = "If anyone comes to mind whom I could talk with, I'd be grateful; I'll check back in a few days."
+    return _letter(f"Hi {first_name(contact.name)},", [f"{first} {takeaway}", more, "I'll let you know how things go."],
+                   "Best,", member)
 
 
 def update_referrer_draft(member: MemberInfo, referrer: str, contact: ContactInfo, meeting: MeetingInfo | None, tz: ZoneInfo, now: dt.datetime) -> str:
-    topic = topic_of(meeting.notes if meeting else None)
-    learned = f" We talked about {topic}, and it was exactly what I needed." if topic else " It was a really useful conversation."
-    return "\n".join([
+    """To the person who referred you: you met the person they recommended."""
+    point = point_of(meeting.notes if meeting else None, contact.name)
+    if point is not None and point.kind == "topic":
+        learned = f" We talked about {point.text}, and it was just what I needed."
+    elif point is not None:
+        learned = f" One thing I'm taking away: {point.text}."
+    else:
+        learned = " It was a really useful conversation."
+    return _letter(
         f"Hi {first_name(referrer)},",
-        "",
-        f"I met {contact.name} {when_we_met(meeting, tz, now)}, thanks to your introduction.{learned}",
-        "Thank you for pointing me their way. I'll keep you posted on where it leads.",
-        "",
-        "Best,",
-        sign(member),
-    ])
+        [f"I met {contact.name} {when_we_met(meeting, tz, now)}, thanks to your introduction.{learned}",
+         "Thank you for pointing me their way. I'll keep you posted on where it leads."],
+        "Best,", member,
+    )
 
 
-def check_back_draft(member: MemberInfo, contact: ContactInfo, meeting: MeetingInfo | None, tz: ZoneInfo) -> str:
-    when = meeting.at.astimezone(tz).strftime("%A") if meeting else "the other day"
-    goal = f" about {member.goal}" if member.goal else ""
-    return "\n".join([
+def check_back_draft(member: MemberInfo, contact: ContactInfo, meeting: MeetingInfo | None, tz: ZoneInfo,
+                     now: dt.datetime | None = None) -> str:
+    """A few days on, to someone who was thinking about whom to suggest."""
+    when = when_we_met(meeting, tz, now) if meeting and now else "the other day"
+    goal = f" about {member.goal.rstrip('.')}" if member.goal else ""
+    return _letter(
         f"Hi {first_name(contact.name)},",
-        "",
-        f"Thanks again for our conversation on {when}. You mentioned you might think of someone "
-        f"I could talk with{goal}. Has anyone come to mind? A name and how best to reach them would be wonderful.",
-        "",
-        "Best,",
-        sign(member),
-    ])
+        [f"Thanks again for our conversation {when}. You mentioned you might think of someone I could talk with{goal}. "
+         "Has anyone come to mind? A name and how best to reach them would be wonderful."],
+        "Best,", member,
+    )
 
 
 @dataclass
 class MonthSince:
-    """What a member did since a meeting, for the one-month note (002)."""
+    """What a member did since a meeting, for the one-month note."""
 
-    met_on_advice: list[str] = field(default_factory=list)  # referred by this contact, since met
+    met_on_advice: list[str] = field(default_factory=list)  # referred by this contact, met since
+    reached_on_advice: list[str] = field(default_factory=list)  # referred by this contact, written to, not met yet
     other_meetings: int = 0
     new_contacts: int = 0
     outreach: int = 0
 
 
 def second_thank_you_draft(member: MemberInfo, contact: ContactInfo, meeting: MeetingInfo | None, since: MonthSince) -> str:
-    topic = topic_of(meeting.notes if meeting else None)
-    lines = [f"Hi {first_name(contact.name)},", ""]
-    opener = "It's been about a month since we talked"
-    opener += f" about {topic}" if topic else ""
-    lines.append(opener + ", and I wanted to thank you again and tell you what I've done since.")
-    lines.append("")
-    did: list[str] = []
+    """About a month on: a longer thank-you saying what the member did with the advice."""
+    point = point_of(meeting.notes if meeting else None, contact.name)
+    did_blank = "[say what you did with it: a course you started, a book you read, an event you went to]"
+    if point is None:
+        advice = "[say what you did with their advice: a course you started, a book you read, an event you went to]"
+    elif point.kind == "topic":
+        advice = f"You helped me think about {point.text}. {did_blank}"
+    elif point.kind == "advice":
+        advice = f"You suggested I {point.text}. {did_blank}" if point.text.split()[0].lower() in _ADVICE_VERBS else \
+            f"Your advice stayed with me: {point.text}. {did_blank}"
+    else:
+        advice = f"One thing you said stayed with me: {point.text}. {did_blank}"
+    people = []
     if since.met_on_advice:
-        did.append(f"I talked with {_join(since.met_on_advice)}, as you suggested. Thank you for the introduction.")
+        people.append(f"I talked with {_join(since.met_on_advice)}, as you suggested; thank you for pointing me to them.")
+    if since.reached_on_advice:
+        people.append(f"I've written to {_join(since.reached_on_advice)}, as you suggested.")
     if since.other_meetings:
-        did.append(f"I've had {_count(since.other_meetings, 'more conversation')} with people in the field.")
-    if since.new_contacts:
-        did.append(f"I've added {_count(since.new_contacts, 'new contact')} to my list.")
-    if since.outreach:
-        did.append(f"I've reached out to {_count(since.outreach, 'person', 'people')}.")
-    if not did:
-        did.append("[what you did since: people you met, an event you went to, a book you read]")
-    lines += [f"• {d}" for d in did]
-    lines += [
-        "",
-        "Your advice shaped all of it. If anything has come up on your side, or someone else comes to mind, "
-        "I'd love to hear it.",
-        "",
-        "With thanks,",
-        sign(member),
-    ]
-    return "\n".join(lines)
-
-
-def follow_up_draft(member: MemberInfo, contact: ContactInfo, sent_on: dt.datetime | None, referrer: str | None, tz: ZoneInfo) -> str:
-    when = sent_on.astimezone(tz).strftime("%A %d %B").replace(" 0", " ") if sent_on else "last week"
-    ref = f" {referrer} suggested I get in touch." if referrer else ""
-    return "\n".join([
+        people.append(f"Since then I've talked with {_count(since.other_meetings, 'more person', 'more people')} in the field.")
+    return _letter(
         f"Hi {first_name(contact.name)},",
-        "",
-        f"I'm following up on my note from {when}, as promised.{ref} I'd be grateful for twenty minutes "
-        "of your advice, at a time that suits you: before or after work, or over lunch. I'm not asking about jobs,",
-        "just hoping to learn from your experience.",
-        "",
-        "Best,",
-        sign(member),
-    ])
+        [
+            "It's been about a month since we talked, and I wanted to thank you again and tell you what I've done with your advice.",
+            advice,
+            " ".join(people),
+            "If anything has come up on your side, or someone else comes to mind, I'd love to hear it.",
+        ],
+        "With thanks,", member,
+    )
+
+
+def follow_up_draft(member: MemberInfo, contact: ContactInfo, sent_on: dt.datetime | None, referrer: str | None, tz: ZoneInfo,
+                    promised: bool = False) -> str:
+    """The follow-up to a first message that got no answer."""
+    when = f"{sent_on.astimezone(tz):%A} {sent_on.astimezone(tz).day} {sent_on.astimezone(tz):%B}" if sent_on else "last week"
+    said = ", as I said I would" if promised else ""
+    ref = f" {referrer} suggested I get in touch." if referrer else ""
+    return _letter(
+        f"Hi {first_name(contact.name)},",
+        [f"I'm following up on my note from {when}{said}.{ref} {goal_sentence(member.goal)} I'd be grateful for twenty "
+         "minutes of your advice, at a time that suits you: before or after work, or over lunch. I'm not asking about "
+         "jobs, only hoping to learn from your experience."],
+        "Best,", member,
+    )
 
 
 def pitch_draft(member: MemberInfo, contact_name: str, referrer: str | None, what: str | None = None) -> str:
-    """The first message to someone new, naming the referrer (001, 003)."""
-    topic = what or member.goal
-    lines = [f"Hello {first_name(contact_name)},", ""]
+    """The first message to someone new: it names who referred you in the first line, says
+    what you're working toward, and asks for twenty minutes of advice, not a job."""
     if referrer:
-        lines.append(f"I was referred to you by {referrer}, who said you might be a great person to talk with"
-                     + (f" about {topic}." if topic else "."))
+        opener = f"I was referred to you by {referrer}, who thought you'd be a good person to talk with."
     else:
-        lines.append("I'm reaching out because I'd value your perspective" + (f" on {topic}." if topic else "."))
-    lines += [
-        "I'm not asking about jobs: I'd be grateful for twenty minutes of your advice on how you got where you are.",
-        "Would a short coffee or call next week work? Before or after work is fine.",
-        "",
-        "Thank you,",
-        sign(member),
-    ]
-    return "\n".join(lines)
+        opener = "I'm reaching out because I'd value your perspective."
+    return _letter(
+        f"Hello {first_name(contact_name)},",
+        [
+            f"{opener} {goal_sentence(member.goal or what)} I'd be grateful for twenty minutes of your advice: how you "
+            "got where you are, and what you'd look at in my place.",
+            "I'm not asking about jobs, only hoping to learn from your experience. Would a short coffee or call in the "
+            "next week or two suit you? Before or after work is fine, or over lunch.",
+        ],
+        "Thank you,", member,
+    )
 
 
 def glad_to_chat_draft(member: MemberInfo, helper: str, what: str | None) -> str:
     """To a community member who offered to chat about the seeker's request."""
     topic = f" about {what}" if what else ""
-    return "\n".join([
+    return _letter(
         f"Hi {first_name(helper)},",
-        "",
-        f"Thank you so much for offering to chat{topic}. I'd be grateful for twenty minutes of your advice,",
-        "whenever suits you this week or next: before or after work is fine. I'm not asking about jobs,",
-        "just hoping to learn how you got where you are.",
-        "",
-        "Thank you,",
-        sign(member),
-    ])
+        [f"Thank you so much for offering to chat{topic}. I'd be grateful for twenty minutes of your advice, whenever "
+         "suits you this week or next: before or after work is fine. I'm not asking about jobs, only hoping to learn "
+         "how you got where you are."],
+        "Thank you,", member,
+    )
 
 
 def introduction_starter(seeker: MemberInfo, helper: MemberInfo, what: str | None, note: str | None) -> Reply:
     """The first message of a conversation opened by an accepted double opt-in."""
-    s, h = seeker.display_name or "A member", helper.display_name or "a member"
+    s, h = member_name(seeker), member_name(helper)
     lines = [f"{s}, meet {h}. {h}, thank you for accepting."]
     goal = seeker.goal or what
     if goal:
-        lines.append(f"{s} is working toward: {goal}.")
+        lines.append(f"{s} is working toward: {goal.rstrip('.')}.")
     if note:
-        lines.append(f"Their note: “{note}”")
+        lines.append(f"{s}'s note: “{note}”")
     lines.append(f"{s}: suggest two or three times for twenty minutes, and come with your questions. "
                  "It's a conversation, not a job interview.")
     return Reply(title="An introduction", text="\n".join(lines))
 
 
+def member_name(member: MemberInfo) -> str:
+    """A member as others see them; the platform's id where they have no name."""
+    return member.display_name or member.user_id
+
+
 def stay_in_touch_draft(member: MemberInfo, contact: ContactInfo, last: MeetingInfo | None) -> str:
-    topic = topic_of(last.notes if last else None)
-    memory = f" I still think about what you said about {topic}." if topic else ""
-    return "\n".join([
+    """A check-in, months on."""
+    point = point_of(last.notes if last else None, contact.name)
+    if point is not None and point.kind == "topic":
+        memory = f" I still think about what you said about {point.text}."
+    elif point is not None:
+        memory = f" I still think about something you told me: {point.text}."
+    else:
+        memory = ""
+    return _letter(
         f"Hi {first_name(contact.name)},",
-        "",
-        f"It's been a while since we talked, and I wanted to say hello.{memory} A quick update from me: "
-        "[one or two lines on your search].",
-        "I hope things are going well on your side. Anything I can help with?",
-        "",
-        "Best,",
-        sign(member),
-    ])
+        [f"It's been a while since we talked, and I wanted to say hello.{memory} A quick update from me: "
+         "[a line or two on your search].",
+         "I hope things are going well on your side. Is there anything I can help with?"],
+        "Best,", member,
+    )
 
 
 def landed_draft(member: MemberInfo, contact: ContactInfo, landed_text: str, chain: list[str]) -> str:
+    """The final thank-you: where the member landed, and how to reach them now."""
     via = ""
     if len(chain) > 1:
-        via = f" It all started with the introduction through {chain[1].removesuffix(' (community)')}."
-    return "\n".join([
+        via = f", and so was {chain[1].removesuffix(' (community)')}'s introduction"
+    return _letter(
         f"Hi {first_name(contact.name)},",
-        "",
-        f"I wanted you to hear it from me: I've landed. I'm starting as {landed_text}.{via}",
-        "Our conversation was part of how I got here, and I'm grateful for the time you gave me.",
-        "Here's how to reach me from now on: [new email / LinkedIn]. If I can ever return the favour, just ask.",
-        "",
-        "With thanks,",
-        sign(member),
-    ])
+        [
+            f"I've landed a new role, and I wanted you to hear it from me: {landed_text.rstrip('.')}.",
+            f"Our conversation was part of how I got here{via}. [add a line on what helped most: a piece of advice, "
+            "an introduction]",
+            "Here's how to reach me from now on: [your new email or LinkedIn]. If I can ever return the favour, just ask.",
+        ],
+        "With thanks,", member,
+    )
 
 
 def _join(names: list[str]) -> str:

@@ -63,17 +63,24 @@ async def load_batch(session: AsyncSession, nudges: Sequence[NudgeInfo]) -> Batc
 
 
 WHY = {
-    n.THANK_YOU: "Thank them within 24 hours, that night: it reinforces the impression you made (000, 003).",
-    n.UPDATE_REFERRER: "Tell the person who referred you that you met: they'll be glad, and they'll refer again (000).",
-    n.CHECK_BACK: "They were thinking about whom to suggest. Checking back in a few days is expected (003).",
-    n.SECOND_THANK_YOU: "About a month on, a second, longer thank-you saying what you did since (002).",
-    n.FOLLOW_UP: "Follow up exactly when you said you would; no answer yet usually just means busy (003).",
-    n.PREP: "Prepare: your questions, your two asks, be ten to fifteen minutes early with a notebook (003).",
-    n.TIME_CHECK: "Twenty minutes are nearly up. Let them know; if they invite you to stay, great (003).",
-    n.STAY_IN_TOUCH: "Checking in occasionally is smart, and expected (000).",
-    n.LANDED: "Tell everyone who helped where you landed: they'll feel pride in your success (000).",
+    n.THANK_YOU: "Thank them within 24 hours, that night: a short note reinforces the impression you made "
+    "and reminds them you're out there.",
+    n.UPDATE_REFERRER: "Tell the person who referred you that you met: they'll be glad to hear it, and people who "
+    "hear back are the ones who refer again.",
+    n.CHECK_BACK: "They were thinking about whom to suggest. Checking back after a few days is expected, and welcome.",
+    n.SECOND_THANK_YOU: "About a month on, a second, longer thank-you that says what you did with their advice shows "
+    "you valued it, and keeps you in mind when something opens up.",
+    n.FOLLOW_UP: "No answer yet usually just means busy, or a message that got buried. Following up when you said "
+    "you would shows you're reliable.",
+    n.PREP: "Prepare: bring your questions and your two asks, and be there ten to fifteen minutes early with a "
+    "notebook and pen.",
+    n.TIME_CHECK: "Twenty minutes are nearly up. Let them know; if they invite you to stay, wonderful.",
+    n.STAY_IN_TOUCH: "Checking in now and then is smart, and expected: a short hello keeps the connection alive.",
+    n.LANDED: "Tell everyone who helped where you landed: they'll feel pride in your success, and you'll keep "
+    "running into them in your field.",
     n.INTRO_STALE: "A week without an offer usually means the ask is too broad.",
 }
+LAST_CALL = "It's been almost a day. A short note now still counts; tomorrow it's late."
 
 
 async def render(session: AsyncSession, nudge: NudgeInfo, member: MemberInfo, batch: Batch, default_tz: str, now: dt.datetime) -> Reply:
@@ -82,7 +89,7 @@ async def render(session: AsyncSession, nudge: NudgeInfo, member: MemberInfo, ba
     contact = batch.contacts.get(nudge.contact_id) if nudge.contact_id else None
     meeting = batch.meetings.get(nudge.meeting_id) if nudge.meeting_id else None
     payload = nudge.payload or {}
-    buttons = n.buttons(nudge.id)
+    buttons = n.buttons(nudge.id, nudge.kind)
     why = WHY.get(nudge.kind, "")
     name = contact.name if contact else "them"
 
@@ -98,7 +105,7 @@ async def render(session: AsyncSession, nudge: NudgeInfo, member: MemberInfo, ba
     if nudge.kind == n.THANK_YOU and contact is not None:
         title = f"Last call: thank {name}" if payload.get("last") else f"Time to thank {name}"
         if payload.get("last"):
-            why = "It's been almost a day. A short note now still counts; tomorrow it's late (000 tip 4)."
+            why = LAST_CALL
         draft = drafts.thank_you_draft(member, contact, meeting, batch.referred.get(contact.id, []), tz, now)
         return Reply(title=title, text=why, draft=draft, buttons=buttons, context=_ctx(nudge))
     if nudge.kind == n.UPDATE_REFERRER and contact is not None:
@@ -106,7 +113,7 @@ async def render(session: AsyncSession, nudge: NudgeInfo, member: MemberInfo, ba
         draft = drafts.update_referrer_draft(member, referrer, contact, meeting, tz, now)
         return Reply(title=f"Tell {referrer} you met {name}", text=why, draft=draft, buttons=buttons, context=_ctx(nudge))
     if nudge.kind == n.CHECK_BACK and contact is not None:
-        draft = drafts.check_back_draft(member, contact, meeting, tz)
+        draft = drafts.check_back_draft(member, contact, meeting, tz, now)
         return Reply(title=f"Check back with {name} about referrals", text=why, draft=draft, buttons=buttons, context=_ctx(nudge))
     if nudge.kind == n.SECOND_THANK_YOU and contact is not None:
         since = await month_since(session, member.id, contact, meeting.at if meeting else nudge.created_at)
@@ -114,17 +121,19 @@ async def render(session: AsyncSession, nudge: NudgeInfo, member: MemberInfo, ba
         return Reply(title=f"A month since you met {name}: a second thank-you", text=why, draft=draft, buttons=buttons, context=_ctx(nudge))
     if nudge.kind == n.FOLLOW_UP and contact is not None:
         outreach = await session.get(Outreach, nudge.outreach_id) if nudge.outreach_id else None
-        draft = drafts.follow_up_draft(member, contact, outreach.at if outreach else None, batch.referrers.get(contact.id), tz)
-        return Reply(title=f"Follow up with {name}", text=why, draft=draft, buttons=buttons, context=_ctx(nudge))
+        promised = bool(payload.get("promised"))
+        draft = drafts.follow_up_draft(member, contact, outreach.at if outreach else None, batch.referrers.get(contact.id), tz, promised)
+        when = "This is the time you told them you'd follow up. " if promised else ""
+        return Reply(title=f"Follow up with {name}", text=when + why, draft=draft, buttons=buttons, context=_ctx(nudge))
     if nudge.kind == n.PREP and contact is not None:
         kit = drafts.prep_kit(member, contact, batch.referrers.get(contact.id), await drafts.held_meetings(session, contact.id), tz)
         when = f"You meet {name} {fmt_when(meeting.at, tz)}" + (f" at {meeting.where}" if meeting and meeting.where else "") if meeting else ""
         return Reply(title=f"Prepare for {name}", text=(when + ". " if when else "") + why, fields=kit.fields,
                      sections=kit.sections, buttons=buttons, context=_ctx(nudge))
     if nudge.kind == n.TIME_CHECK:
-        return Reply(title=f"Twenty minutes with {name} are nearly up", text=why + " Before you go: the two asks.",
-                     sections=(Section(title="The two asks", text="\n".join(f"• {q}" for q in drafts.TWO_ASKS)),),
-                     buttons=buttons, context=_ctx(nudge))
+        # Closed once sent, and no use later: nothing to press.
+        return Reply(title=f"Twenty minutes with {name} are nearly up", text=why + " Before you go, the two asks:",
+                     sections=(Section(title="The two asks", text="\n".join(f"• {q}" for q in drafts.TWO_ASKS)),))
     if nudge.kind == n.STAY_IN_TOUCH and contact is not None:
         held = await drafts.held_meetings(session, contact.id)
         draft = drafts.stay_in_touch_draft(member, contact, held[-1] if held else None)
@@ -144,7 +153,7 @@ async def render(session: AsyncSession, nudge: NudgeInfo, member: MemberInfo, ba
             context=_ctx(nudge),
         )
     # A nudge whose contact was deleted, or a kind this version doesn't know: still say something.
-    return Reply(title=n.KIND_LABELS.get(nudge.kind, "A reminder"), text=why, buttons=buttons, context=_ctx(nudge))
+    return Reply(title=n.describe(nudge.kind, None, payload), text=why, buttons=buttons, context=_ctx(nudge))
 
 
 def drafts_buttons(payload: dict[str, Any]) -> Iterator[Button]:
@@ -170,6 +179,13 @@ async def month_since(session: AsyncSession, member_id: int, contact: ContactInf
         .group_by(ContactRow.id, ContactRow.name)
     )
     result.met_on_advice = [row[0] for row in advised]
+    written = await session.execute(
+        select(ContactRow.name)
+        .join(Outreach, Outreach.contact_id == ContactRow.id)
+        .where(ContactRow.referred_by_contact_id == contact.id, ContactRow.status != "met", Outreach.at > since)
+        .group_by(ContactRow.id, ContactRow.name)
+    )
+    result.reached_on_advice = [row[0] for row in written]
     result.other_meetings = max(
         0,
         (await session.scalar(
@@ -217,11 +233,9 @@ async def _digest(session: AsyncSession, member: MemberInfo, tz: ZoneInfo, now: 
     )
     sections = []
 
-    def line(kind: str, name: str | None, due: dt.datetime) -> str:
-        return f"• {n.KIND_LABELS.get(kind, kind)}" + (f": {name}" if name else "") + f" ({fmt_when(due, tz)})"
-
     if upcoming:
-        sections.append(Section(title="This week's nudges", text="\n".join(line(x.kind, nm, x.due_at) for x, nm in upcoming)))
+        sections.append(Section(title="This week's nudges", text="\n".join(
+            f"• {n.describe(x.kind, nm, x.payload)} ({fmt_when(x.due_at, tz)})" for x, nm in upcoming)))
     if waiting:
         sections.append(Section(title="Waiting for a reply", text="\n".join(f"• {nm} (since {fmt_when(o.at, tz)})" for o, nm in waiting)))
     if met:
