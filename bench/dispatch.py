@@ -108,7 +108,7 @@ async def seed(url: str, schema: str | None, pending: int, due: int) -> None:
 async def startup_and_sweep(url: str, schema: str | None) -> dict:
     """What the bot does at start: connect, migrate, build the dispatcher, sweep what is due."""
     from core.clock import FakeClock
-    from core.db import make_sessionmaker, upgrade
+    from core.db import Database, upgrade
     from core.dispatch import Dispatcher
 
     base_rss = rss_mb()
@@ -123,7 +123,7 @@ async def startup_and_sweep(url: str, schema: str | None) -> dict:
     t0 = time.perf_counter()
     engine = await _engine(url, schema)
     await upgrade(engine)
-    dispatcher = Dispatcher(make_sessionmaker(engine), FakeClock(NOW), {"bench": Instant()}, "UTC", batch_size=1000)
+    dispatcher = Dispatcher(Database(engine), FakeClock(NOW), {"bench": Instant()}, "UTC", batch_size=1000)
     startup = time.perf_counter() - t0
     idle_rss = rss_mb()
     t1 = time.perf_counter()
@@ -259,7 +259,7 @@ def main() -> None:
             path, jobs, due = rest
             print(json.dumps(apscheduler_jobs(path, int(jobs), int(due))))
         return
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pending", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--postgres", default=os.environ.get("RAPPORT_TEST_POSTGRES_URL"))

@@ -10,8 +10,10 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.engine import make_url
 
 from bot.config import ConfigError, Settings
 from bot.web import WebServer
@@ -166,6 +168,14 @@ class App:
             await self.engine.dispose()
 
 
+def data_location(database_url: str) -> str:
+    """Where the data is, said for a person: a SQLite file's full path, else the server."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return str(Path(url.database or "rapport.db").resolve()) if url.database not in (None, "", ":memory:") else "memory only"
+    return f"the {url.get_backend_name()} database {url.database or ''} on {url.host or 'localhost'}".replace("  ", " ")
+
+
 async def run_console(settings: Settings, inp=None, out=None) -> None:
     """The console on the configured database, with DMs printed inline."""
     from adapters.console.adapter import PLATFORM, ConsoleAdapter
@@ -177,6 +187,8 @@ async def run_console(settings: Settings, inp=None, out=None) -> None:
     await app.start_web(required=False)
     app.start_dispatch()
     try:
+        await console.print(f"Rapport console. Your data is kept in {data_location(settings.database_url)} "
+                            "(RAPPORT_DATABASE_URL moves it).")
         await console.run(inp)
         # One last sweep, so what fell due during the session is shown before we go.
         await app.sweep_now()

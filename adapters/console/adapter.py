@@ -2,21 +2,25 @@
 
 It is a real adapter (and the simplest end-to-end test target): feed it lines, read what
 it prints. With a terminal on stdin, forms run as prompts; piped, it reads to the end of
-input and exits, so it can be scripted.
+input and exits, so it can be scripted: each reply is headed by the line it answers, and
+a form is filled in one line (`press intro:know:1 name: Bob Li company: Acme`).
+
+The console gives no names of its own: its member is called after the computer's user
+until they pick a name with `settings name:`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import re
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from core.commands import SPECS, split_verb
+from core.commands import SPECS, split_keys, split_verb
 from core.errors import UserError
-from core.forms import command_from_form
 from core.service import Actor, Rapport
 from core.ui import Form, Message, Reply, plain_text
 
@@ -62,9 +66,29 @@ def _hints(buttons) -> str:
 
 
 def _hint(button) -> str:
+    """A button as the line that presses it, with its label unless the command says it
+    already (``done 12``): ``I know someone: `press intro:know:1```."""
     if button.url:
         return f"{button.label}: {button.url}"
-    return f"`{button.command}`" if button.command else f"`press {button.action_id}`"
+    command = button.command or f"press {button.action_id}"
+    if command.split()[0].lower() == button.label.split()[0].lower():
+        return f"`{command}`"
+    return f"{button.label}: `{command}`"
+
+
+def one_line(form: Form, pressed: str | None) -> str:
+    """How to fill ``form`` in one line: the button's press with the fields as keys."""
+    keys = " ".join(f"{f.key}: …" for f in form.fields if f.key != "subject")
+    if pressed:
+        return f"`press {pressed} {keys}`"
+    return ""
+
+
+def _user_name() -> str | None:
+    try:
+        return getpass.getuser().title() or None
+    except Exception:  # no user name to be had (some containers): the member picks one
+        return None
 
 
 class ConsoleAdapter:
@@ -85,9 +109,11 @@ class ConsoleAdapter:
     ) -> None:
         self.core = core
         self.out = out or sys.stdout
-        # The console is its own little community: its one member is also its organizer.
-        self.actor = Actor(platform=PLATFORM, workspace_id=WORKSPACE, user_id=USER, display_name=display_name, is_organizer=True)
-        self.export_dir = export_dir or Path.cwd()
+        # The console is its own little community: its one member is also its organizer. It has
+        # no profile to give a name: the computer's user name stands in until `settings name:`.
+        self.actor = Actor(platform=PLATFORM, workspace_id=WORKSPACE, user_id=USER, is_organizer=True,
+                           fallback_name=display_name or _user_name())
+        self.export_dir = export_dir or Path.cwd() / "rapport-exports"
         self.interactive = interactive
         self._print_lock = asyncio.Lock()
         self._posts = 0
@@ -127,11 +153,16 @@ class ConsoleAdapter:
             raise EOFError
         actor = self.actor
         if m := _AS.match(line):  # `as bob: /rapport ...`: try the community side locally
-            actor = Actor(PLATFORM, WORKSPACE, m.group(1), display_name=m.group(1).title(), is_organizer=True)
+            actor = Actor(PLATFORM, WORKSPACE, m.group(1).lower(), is_organizer=True, fallback_name=m.group(1).title())
             line = m.group(2)
         body = line.removeprefix("/rapport").strip() if line.lower().startswith("/rapport") else line
+        pressed = None
         if body.lower().startswith("press "):
-            reply = await self.core.press(actor, body[6:].strip())
+            pressed, _, rest = body[6:].strip().partition(" ")
+            reply = await self.core.press(actor, pressed)
+            if reply.form is not None and rest.strip():
+                # The form in one line: `press intro:know:1 name: Bob Li company: Acme`.
+                reply = await self.submit_line(actor, reply.form, rest)
         else:
             line, mentions, unknown = await self.mentions(line)
             if unknown and _names_members(line):
@@ -141,9 +172,26 @@ class ConsoleAdapter:
             else:
                 reply = await self.core.run_text(actor, line, mentions)
         if reply.form is not None and ask is not None:
-            reply = await self._fill(reply.form, ask) or reply
+            reply = await self._fill(actor, reply.form, ask) or reply
+        elif reply.form is not None and pressed:
+            reply = replace(reply, context=" ".join(x for x in (reply.context, f"Fill it in one line: {one_line(reply.form, pressed)}") if x))
         await self.show(reply)
         return reply
+
+    async def submit_line(self, actor: Actor, form: Form, text: str) -> Reply:
+        """Submits ``form`` with values written as keys (``name: Bob Li company: Acme``);
+        text before the first key fills the form's first field."""
+        keys = tuple(f.key for f in form.fields)
+        try:
+            lead, values = split_keys(text, keys)
+        except UserError as err:
+            return Reply.fail(err.message)
+        if lead and form.fields and form.fields[0].key not in values:
+            values[form.fields[0].key] = lead
+        elif lead:
+            fields = ", ".join(f"{k}:" for k in keys)
+            return Reply.fail(f"I couldn't tell which field “{lead[:40]}” is for. This form's fields: {fields}")
+        return await self.core.submit(actor, form.form_id, values)
 
     async def mentions(self, line: str) -> tuple[str, dict[str, str | None], str | None]:
         """The console's members are local: ``@carol`` or ``<@carol>`` names one the core
@@ -156,7 +204,7 @@ class ConsoleAdapter:
             if name in found:
                 continue
             if await self.core.is_member(PLATFORM, WORKSPACE, name):
-                found[name] = self.actor.display_name if name == USER else name.title()
+                found[name] = None  # the core knows their name
             elif unknown is None:
                 unknown = name
         if not found:
@@ -166,13 +214,15 @@ class ConsoleAdapter:
 
     async def show(self, reply: Reply) -> None:
         text = ("Error: " if reply.error else "") + render(reply)
-        for attachment in reply.files:
-            path = self.export_dir / attachment.filename
-            path.write_bytes(attachment.content)
-            text += f"\n  wrote {path}"
+        if reply.files:
+            self.export_dir.mkdir(parents=True, exist_ok=True)
+            text += f"\nSaved in {self.export_dir.resolve()}/:"
+            for attachment in reply.files:
+                (self.export_dir / attachment.filename).write_bytes(attachment.content)
+                text += f"\n  {attachment.filename}"
         await self.print(text)
 
-    async def _fill(self, form: Form, ask) -> Reply | None:
+    async def _fill(self, actor: Actor, form: Form, ask) -> Reply | None:
         await self.print(f"{form.title} (press Enter to skip a field)")
         values: dict[str, str] = {}
         for field in form.fields:
@@ -185,11 +235,7 @@ class ConsoleAdapter:
             answer = answer.strip() or field.initial
             if answer:
                 values[field.key] = answer
-        try:
-            command_from_form(form.form_id, values)
-        except UserError as err:
-            return Reply.fail(err.message)
-        return await self.core.submit(self.actor, form.form_id, values)
+        return await self.core.submit(actor, form.form_id, values)
 
     async def run(self, inp: TextIO | None = None) -> None:
         """Reads lines until end of input (or `quit`)."""
@@ -204,7 +250,7 @@ class ConsoleAdapter:
             return line if line else None
 
         if interactive:
-            await self.print("Rapport console. Type `help` for commands, `quit` to leave.")
+            await self.print("Type `help` for commands, `quit` to leave.")
         while True:
             if interactive:
                 self.out.write("rapport> ")
@@ -212,6 +258,8 @@ class ConsoleAdapter:
             line = await loop.run_in_executor(None, inp.readline)
             if not line:
                 break
+            if not interactive and line.strip() and not line.lstrip().startswith("#"):
+                await self.print(f"\n» {line.strip()}")  # piped: each reply under the line it answers
             try:
                 await self.handle_line(line, ask=read if interactive else None)
             except EOFError:

@@ -32,7 +32,7 @@ BAD = [
 async def _seed(core, alice):
     # Two contacts named Jane Doe at different companies, and some history.
     await core.run_text(alice, "add Jane Doe company: Acme")
-    await core.run_text(alice, "add Jane Doe company: Globex")
+    await core.run_text(alice, "add Jane Doe (Globex)")  # a second Jane Doe, said so
     await core.run_text(alice, "log Ana Ruiz when: yesterday")
 
 

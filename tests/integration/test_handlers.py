@@ -140,9 +140,10 @@ async def test_nudges_done_skip_snooze(core, alice, sessionmaker, clock):
     reply = await run(core, alice, f"snooze {second.id} until: 2026-12-25 10:00")
     assert "Fri 25 Dec 2026, 10:00 UTC" in reply.text
     reply = await run(core, alice, f"snooze #{second.id}")
-    assert "Thu 19 Nov 2026, 15:00 UTC" in reply.text  # default: one day
+    assert "Sat 26 Dec 2026, 10:00 UTC" in reply.text  # default: one day later than it was due
     await run(core, alice, f"snooze {second.id} for: 3 hours")
-    assert [x.due_at for x in await nudges_of(sessionmaker, "alice") if x.id == second.id] == [clock.now() + dt.timedelta(hours=3)]
+    assert [x.due_at for x in await nudges_of(sessionmaker, "alice") if x.id == second.id] == [
+        dt.datetime(2026, 12, 26, 13, 0, tzinfo=dt.UTC)]
     assert "Skipped" in (await run(core, alice, f"skip {second.id}")).text
     assert "already skipped" in (await run(core, alice, f"done {second.id}")).text
 

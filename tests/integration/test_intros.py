@@ -243,7 +243,7 @@ async def test_landed_thanks_everyone_on_the_chain(core, alice, carol, platform,
     landed = {m.reply.title: m.reply for m in platform.dms if m.kind == "landed"}
     assert set(landed) == {"Tell Jane Doe where you landed", "Tell Bob Li where you landed"}
     assert "Product Marketing Manager at Acme" in landed["Tell Bob Li where you landed"].draft
-    assert "introduction through Jane Doe" in landed["Tell Bob Li where you landed"].draft
+    assert "and so was Jane Doe's introduction" in landed["Tell Bob Li where you landed"].draft
     thanks = [m for m in platform.dms if m.kind == "notice" and m.recipient.user_id == "carol"]
     assert thanks and "landed" in thanks[0].reply.title
     # The list stays until each is done.
