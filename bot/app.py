@@ -188,7 +188,7 @@ async def run_console(settings: Settings, inp=None, out=None) -> None:
     app.start_dispatch()
     try:
         await console.print(f"Rapport console. Your data is kept in {data_location(settings.database_url)} "
-                            "(RAPPORT_DATABASE_URL moves it).")
+                            "(RAPPORT_DATABASE_URL moves it); drafts are signed with your name (`settings name: ...`).")
         await console.run(inp)
         # One last sweep, so what fell due during the session is shown before we go.
         await app.sweep_now()

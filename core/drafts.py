@@ -133,7 +133,7 @@ def prep_kit(member: MemberInfo, contact: ContactInfo | None, referrer: str | No
         if who:
             fields.append(("They are", who))
         if referrer:
-            fields.append(("Referred by", f"{referrer}: mention them in your first minute"))
+            fields.append(("Referred by", f"{referrer} (mention them in your first minute)"))
         for meeting in history[-3:]:
             when = meeting.at.astimezone(tz).strftime("%d %b %Y")
             fields.append((f"Met {when}", topic_of(meeting.notes, 200) or "no notes"))
@@ -454,17 +454,25 @@ def stay_in_touch_draft(member: MemberInfo, contact: ContactInfo, last: MeetingI
     )
 
 
-def landed_draft(member: MemberInfo, contact: ContactInfo, landed_text: str, chain: list[str]) -> str:
-    """The final thank-you: where the member landed, and how to reach them now."""
-    via = ""
-    if len(chain) > 1:
-        via = f", and so was {chain[1].removesuffix(' (community)')}'s introduction"
+def landed_draft(member: MemberInfo, contact: ContactInfo, landed_text: str, chain: list[str], met: bool = True,
+                 introduced: Sequence[str] = ()) -> str:
+    """The final thank-you: where the member landed, what the person did to help (a
+    conversation, an introduction), and how to reach the member now."""
+    if met:
+        helped = "Our conversation was part of how I got here"
+        if introduced:
+            helped += f", and so was your introduction to {_join(list(introduced))}"
+        elif len(chain) > 1:
+            helped += f", and so was {chain[1].removesuffix(' (community)')}'s introduction"
+    elif introduced:
+        helped = f"You introduced me to {_join(list(introduced))}, and that was part of how I got here"
+    else:
+        helped = "You were part of how I got here"
     return _letter(
         f"Hi {first_name(contact.name)},",
         [
             f"I've landed a new role, and I wanted you to hear it from me: {landed_text.rstrip('.')}.",
-            f"Our conversation was part of how I got here{via}. [add a line on what helped most: a piece of advice, "
-            "an introduction]",
+            f"{helped}. [add a line on what helped most: a piece of advice, an introduction]",
             "Here's how to reach me from now on: [your new email or LinkedIn]. If I can ever return the favour, just ask.",
         ],
         "With thanks,", member,
@@ -477,8 +485,12 @@ def _join(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+_NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
 def _count(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+    number = _NUMBERS[n] if 0 <= n < len(_NUMBERS) else str(n)
+    return f"{number} {singular if n == 1 else (plural or singular + 's')}"
 
 
 async def held_meetings(session: AsyncSession, contact_id: int) -> list[Meeting]:

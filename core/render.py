@@ -70,8 +70,8 @@ WHY = {
     n.CHECK_BACK: "They were thinking about whom to suggest. Checking back after a few days is expected, and welcome.",
     n.SECOND_THANK_YOU: "About a month on, a second, longer thank-you that says what you did with their advice shows "
     "you valued it, and keeps you in mind when something opens up.",
-    n.FOLLOW_UP: "No answer yet usually just means busy, or a message that got buried. Following up when you said "
-    "you would shows you're reliable.",
+    n.FOLLOW_UP: "No answer yet usually just means busy, or a message that got buried. A friendly follow-up "
+    "shows you're reliable, and Tuesday to Thursday are the best days for it.",
     n.PREP: "Prepare: bring your questions and your two asks, and be there ten to fifteen minutes early with a "
     "notebook and pen.",
     n.TIME_CHECK: "Twenty minutes are nearly up. Let them know; if they invite you to stay, wonderful.",
@@ -81,6 +81,8 @@ WHY = {
     n.INTRO_STALE: "A week without an offer usually means the ask is too broad.",
 }
 LAST_CALL = "It's been almost a day. A short note now still counts; tomorrow it's late."
+LATE_THANKS = "It's later than the ideal, but a short, warm thank-you still counts. Send it today."
+PROMISED = "This is when you told them you'd follow up. Keeping that promise shows you're reliable, whether or not they've answered yet."
 
 
 async def render(session: AsyncSession, nudge: NudgeInfo, member: MemberInfo, batch: Batch, default_tz: str, now: dt.datetime) -> Reply:
@@ -104,7 +106,9 @@ async def render(session: AsyncSession, nudge: NudgeInfo, member: MemberInfo, ba
         return await _digest(session, member, tz, now)
     if nudge.kind == n.THANK_YOU and contact is not None:
         title = f"Last call: thank {name}" if payload.get("last") else f"Time to thank {name}"
-        if payload.get("last"):
+        if meeting is not None and now - meeting.at > dt.timedelta(hours=30):
+            why = LATE_THANKS
+        elif payload.get("last"):
             why = LAST_CALL
         draft = drafts.thank_you_draft(member, contact, meeting, batch.referred.get(contact.id, []), tz, now)
         return Reply(title=title, text=why, draft=draft, buttons=buttons, context=_ctx(nudge))
@@ -123,8 +127,8 @@ async def render(session: AsyncSession, nudge: NudgeInfo, member: MemberInfo, ba
         outreach = await session.get(Outreach, nudge.outreach_id) if nudge.outreach_id else None
         promised = bool(payload.get("promised"))
         draft = drafts.follow_up_draft(member, contact, outreach.at if outreach else None, batch.referrers.get(contact.id), tz, promised)
-        when = "This is the time you told them you'd follow up. " if promised else ""
-        return Reply(title=f"Follow up with {name}", text=when + why, draft=draft, buttons=buttons, context=_ctx(nudge))
+        return Reply(title=f"Follow up with {name}", text=PROMISED if promised else why, draft=draft, buttons=buttons,
+                     context=_ctx(nudge))
     if nudge.kind == n.PREP and contact is not None:
         kit = drafts.prep_kit(member, contact, batch.referrers.get(contact.id), await drafts.held_meetings(session, contact.id), tz)
         when = f"You meet {name} {fmt_when(meeting.at, tz)}" + (f" at {meeting.where}" if meeting and meeting.where else "") if meeting else ""
@@ -140,7 +144,11 @@ async def render(session: AsyncSession, nudge: NudgeInfo, member: MemberInfo, ba
         return Reply(title=f"Stay in touch with {name}", text=why, draft=draft, buttons=buttons, context=_ctx(nudge))
     if nudge.kind == n.LANDED and contact is not None:
         chain = await drafts.referral_chain(session, contact)
-        draft = drafts.landed_draft(member, contact, member.landed_text or "[your new role]", chain)
+        introduced = list(await session.scalars(
+            select(ContactRow.name).where(ContactRow.referred_by_contact_id == contact.id, ContactRow.status == "met")
+            .order_by(ContactRow.name)))
+        met = await session.scalar(select(func.count(Meeting.id)).where(Meeting.contact_id == contact.id, Meeting.status == "held"))
+        draft = drafts.landed_draft(member, contact, member.landed_text or "[your new role]", chain, bool(met), introduced)
         return Reply(title=f"Tell {name} where you landed", text=why, draft=draft, buttons=buttons, context=_ctx(nudge))
     if nudge.kind == n.INTRO_STALE and nudge.intro_request_id:
         request = await session.get(IntroRequest, nudge.intro_request_id)
@@ -211,7 +219,7 @@ async def _digest(session: AsyncSession, member: MemberInfo, tz: ZoneInfo, now: 
             .outerjoin(ContactRow, ContactRow.id == Nudge.contact_id)
             .where(Nudge.member_id == member.id, Nudge.status.in_(n.OPEN), Nudge.kind != n.DIGEST, Nudge.due_at < now + week)
             .order_by(Nudge.due_at)
-            .limit(15)
+            .limit(20)
         )
     )
     waiting = list(
@@ -233,9 +241,14 @@ async def _digest(session: AsyncSession, member: MemberInfo, tz: ZoneInfo, now: 
     )
     sections = []
 
-    if upcoming:
+    undone = [(x, nm) for x, nm in upcoming if x.status != "pending"]
+    coming = [(x, nm) for x, nm in upcoming if x.status == "pending"]
+    if undone:
+        sections.append(Section(title="Still to do", text="\n".join(
+            f"• {n.describe(x.kind, nm, x.payload)} (#{x.id})" for x, nm in undone)))
+    if coming:
         sections.append(Section(title="This week's nudges", text="\n".join(
-            f"• {n.describe(x.kind, nm, x.payload)} ({fmt_when(x.due_at, tz)})" for x, nm in upcoming)))
+            f"• {n.describe(x.kind, nm, x.payload)} ({fmt_when(x.due_at, tz)})" for x, nm in coming)))
     if waiting:
         sections.append(Section(title="Waiting for a reply", text="\n".join(f"• {nm} (since {fmt_when(o.at, tz)})" for o, nm in waiting)))
     if met:

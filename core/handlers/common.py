@@ -140,7 +140,7 @@ async def close_matches(ctx: Ctx, text: str) -> list[ContactRow]:
         rows = list(await ctx.session.execute(
             select(ContactRow.id, ContactRow.name_key).where(ContactRow.member_id == ctx.member.id)))
         keys = {k: i for i, k in rows}
-        for near in difflib.get_close_matches(key, list(keys), n=3, cutoff=0.8):
+        for near in difflib.get_close_matches(key, list(keys), n=3, cutoff=0.75):
             if keys[near] not in found:
                 row = await ctx.session.get(ContactRow, keys[near])
                 if row is not None:

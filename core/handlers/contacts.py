@@ -122,7 +122,9 @@ async def _update(ctx: Ctx, cmd: c.Add, contact: ContactRow, company: str | None
         return Reply(title=f"{label(contact)} is already in your contacts",
                      context=f"`/rapport contact {contact.name}` shows them; `/rapport add {contact.name} role: ...` adds details.")
     title = f"{label(contact)} was already in your contacts, so I updated them: {', '.join(changes)}"
-    return _added_reply(ctx, title, contact, referrer_text if cmd.referred_by else None, ())
+    if referrer_text and contact.status == "new":
+        return _added_reply(ctx, title, contact, referrer_text, ())
+    return Reply(title=title, context=f"`/rapport contact {contact.name}` shows everything about them.")
 
 
 async def _link_referrer(ctx: Ctx, contact: ContactRow, raw: str) -> str:

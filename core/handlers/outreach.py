@@ -14,7 +14,7 @@ from core.errors import UserError
 from core.handlers.common import advance_status, find_contact, touch
 from core.models import Outreach
 from core.registry import handles
-from core.timeparse import fmt_when, parse_when
+from core.timeparse import fmt_when, names_time_of_day, parse_when
 from core.ui import Reply
 
 EXAMPLE = c.SPECS["reached-out"].example
@@ -52,7 +52,7 @@ async def reached_out(ctx: Ctx, cmd: c.ReachedOut) -> Reply:
     await touch(ctx, contact, at)
     fields = []
     if cmd.when:
-        fields.append(("Sent", fmt_when(at, ctx.tz)))
+        fields.append(("Sent", fmt_when(at, ctx.tz) + ("" if names_time_of_day(cmd.when) else " (no time given: midday)")))
     if cmd.via:
         fields.append(("Via", cmd.via))
     if promised:
