@@ -187,6 +187,8 @@ def _point(clause: str, contact_name: str) -> Point | None:
     if not clause or clause.endswith("?"):
         return None
     clause = clause.rstrip(".!:,").strip()
+    if not clause:
+        return None
     kind = "said"
     who = "|".join(re.escape(w) for w in {first_name(contact_name), "he", "she", "they", "you"} if w)
     if m := _TOPIC_LEAD.match(clause):

@@ -179,3 +179,55 @@ def test_due_now_is_not_held_back_by_quiet_hours():
     now = at(NY, 2026, 11, 18, 23, 0)
     assert rules.deliverable_at("thank-you", now, who(), now) == now
     assert rules.deliverable_at("thank-you", now + dt.timedelta(hours=1), who(), now) == at(NY, 2026, 11, 19, 8, 0)
+
+
+# --- issue 11: snooze moves a nudge later, never earlier ------------------------------------
+
+
+def test_snooze_of_a_nudge_not_yet_due_counts_from_its_due_time():
+    """A follow-up due Tuesday 8 December, snoozed for a day on 29 November: Wednesday 9th,
+    not Monday 30th."""
+    due = at(NY, 2026, 12, 8, 10, 0)
+    now = at(NY, 2026, 11, 29, 15, 0)
+    assert rules.snoozed(due, now, who(), dt.timedelta(days=1)) == at(NY, 2026, 12, 9, 10, 0)
+    february = at(NY, 2027, 2, 10, 9, 0)
+    assert rules.snoozed(february, now, who(), dt.timedelta(weeks=2)) == at(NY, 2027, 2, 24, 9, 0)
+
+
+def test_snooze_of_a_nudge_already_out_counts_from_now():
+    due = at(NY, 2026, 11, 20, 10, 0)
+    now = at(NY, 2026, 11, 29, 15, 0)
+    assert rules.snoozed(due, now, who(), dt.timedelta(days=1)) == at(NY, 2026, 11, 30, 15, 0)
+
+
+def test_snoozed_follow_up_stays_on_tuesday_to_thursday():
+    due = at(NY, 2026, 12, 10, 10, 0)  # a Thursday
+    later = rules.snoozed(due, at(NY, 2026, 11, 29, 15, 0), who(), dt.timedelta(days=1), good_days=True)
+    assert later == at(NY, 2026, 12, 15, 10, 0)  # Friday moves on to Tuesday, same time of day
+
+
+@given(
+    due=st.datetimes(dt.datetime(2026, 1, 1), dt.datetime(2027, 12, 31)),
+    now=st.datetimes(dt.datetime(2026, 1, 1), dt.datetime(2027, 12, 31)),
+    hours=st.integers(1, 24 * 60),
+    good=st.booleans(),
+)
+@settings(max_examples=200, deadline=None)
+def test_snooze_never_earlier_and_never_before_now(due, now, hours, good):
+    due, now = due.replace(tzinfo=UTC), now.replace(tzinfo=UTC)
+    later = rules.snoozed(due, now, who(), dt.timedelta(hours=hours), good_days=good)
+    assert later > due and later > now
+    if good:
+        assert later.astimezone(NY).weekday() in rules.GOOD_FOLLOW_UP_DAYS
+
+
+def test_follow_up_of_a_backdated_outreach_counts_from_when_it_was_sent():
+    sent = at(NY, 2026, 11, 22, 12, 0)  # Sunday
+    now = at(NY, 2026, 11, 23, 9, 0)
+    assert rules.follow_up(sent, now, who()) == at(NY, 2026, 12, 1, 12, 0)  # Friday 27th -> Tuesday
+    # Sent long ago: now, if today is a good day; else the next Tuesday at the time it was sent.
+    old = at(NY, 2026, 11, 2, 12, 0)
+    wednesday = at(NY, 2026, 11, 25, 9, 0)
+    assert rules.follow_up(old, wednesday, who()) == wednesday
+    saturday = at(NY, 2026, 11, 28, 9, 0)
+    assert rules.follow_up(old, saturday, who()) == at(NY, 2026, 12, 1, 12, 0)

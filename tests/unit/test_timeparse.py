@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import dateparser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.timeparse import quick_when
+from core.timeparse import names_time_of_day, parse_when, quick_when
 
 ZONES = ["UTC", "America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "America/Los_Angeles"]
 clock = st.one_of(
@@ -72,3 +73,52 @@ def test_other_forms_are_left_to_dateparser():
     base = dt.datetime(2026, 11, 18, 10, 0)
     for text in ("next Tuesday 10am", "Thursday 12:30", "last monday", "yesterday 25:00", "2026-02-30", "13pm"):
         assert quick_when(text, base, ZoneInfo("UTC")) is None, text
+
+
+# --- issue 11: a past day without a time of day is a daytime meeting ----------------------
+
+
+def _has_clock(text: str) -> bool:
+    """What the generator above put in: a clock part, or a count of minutes or hours."""
+    return re.search(r"\d:\d\d|[ap]m\b|noon|midnight|minute|hour", text, re.IGNORECASE) is not None
+
+
+@given(text=texts)
+@settings(max_examples=300, deadline=None)
+def test_names_time_of_day_tells_a_day_from_a_time(text):
+    assert names_time_of_day(text) == _has_clock(text), text
+
+
+@given(text=texts, now=st.datetimes(dt.datetime(2020, 1, 1), dt.datetime(2035, 1, 1)),
+       zone=st.sampled_from(ZONES))
+@settings(max_examples=200, deadline=None)
+def test_day_time_is_applied_alike_whichever_reader_answers(text, now, zone):
+    """parse_when with a day_time gives dateparser's day, at that time, for day-only text;
+    and the dateparser answer as it is for text with a time of day."""
+    tz = ZoneInfo(zone)
+    aware_now = now.replace(tzinfo=dt.UTC, microsecond=0)
+    base = aware_now.astimezone(tz).replace(tzinfo=None)
+    expected = dateparser_answer(text, base, tz, "past")
+    if expected is None or expected.astimezone(tz).utcoffset() != aware_now.astimezone(tz).utcoffset():
+        return  # dateparser can't read it, or a DST change lies between (see above)
+    got = parse_when(text, aware_now, tz, "past", "example", day_time=dt.time(12, 0))
+    if names_time_of_day(text):
+        if quick_when(text, base, tz) is not None:
+            assert got == expected
+        return
+    day = expected.astimezone(tz).date()
+    noon = dt.datetime.combine(day, dt.time(12, 0)).replace(tzinfo=tz).astimezone(dt.UTC)
+    if noon.astimezone(tz).hour == 12:  # not in a DST gap
+        assert got == min(noon, aware_now), text
+
+
+def test_past_days_are_daytime_not_the_time_it_is_now():
+    tz = ZoneInfo("America/Los_Angeles")
+    now = dt.datetime(2026, 11, 23, 13, 16, tzinfo=dt.UTC)  # 05:16 in Los Angeles
+    noon = dt.time(12, 0)
+    for text, day in (("3 days ago", 20), ("yesterday", 22), ("last Monday", 16), ("2026-11-20", 20), ("Friday", 20)):
+        got = parse_when(text, now, tz, "past", "x", day_time=noon).astimezone(tz)
+        assert (got.day, got.hour, got.minute) == (day, 12, 0), text
+    assert parse_when("today", now, tz, "past", "x", day_time=noon) == now  # midday hasn't come yet: now
+    assert parse_when("3 days ago 4pm", now, tz, "past", "x", day_time=noon).astimezone(tz).hour == 16
+    assert parse_when("3 days ago", now, tz, "past", "x").astimezone(tz).minute == 16  # without day_time, as read
