@@ -71,12 +71,14 @@ def topic_of(notes: str | None, limit: int = 90) -> str | None:
     return first
 
 
-def after_meeting_tip(thanked: bool, thank_now: bool) -> str:
+def after_meeting_tip(thanked: bool, thank_now: bool, noted: bool = False) -> str:
+    """What to do next, said once the meeting is logged."""
+    notes = "Jot down anything else you remember while it's fresh" if noted else "Write your notes now, while it's fresh"
     if thanked:
-        return "Jot down anything else you remember while it's fresh."
+        return notes + "."
     if thank_now:
         return "Send your thank-you today, while it still counts: I've put a draft in your DMs."
-    return "Write your notes now while it's fresh; send your thank-you tonight (I'll remind you with a draft)."
+    return notes + "; send your thank-you tonight (I'll remind you with a draft)."
 
 
 async def referrer_name(session: AsyncSession, contact: ContactInfo) -> str | None:

@@ -136,8 +136,8 @@ async def render(session: AsyncSession, nudge: NudgeInfo, member: MemberInfo, ba
                      sections=kit.sections, buttons=buttons, context=_ctx(nudge))
     if nudge.kind == n.TIME_CHECK:
         # Closed once sent, and no use later: nothing to press.
-        return Reply(title=f"Twenty minutes with {name} are nearly up", text=why + " Before you go, the two asks:",
-                     sections=(Section(title="The two asks", text="\n".join(f"• {q}" for q in drafts.TWO_ASKS)),))
+        return Reply(title=f"Twenty minutes with {name} are nearly up", text=why,
+                     sections=(Section(title="Before you go, the two asks", text="\n".join(f"• {q}" for q in drafts.TWO_ASKS)),))
     if nudge.kind == n.STAY_IN_TOUCH and contact is not None:
         held = await drafts.held_meetings(session, contact.id)
         draft = drafts.stay_in_touch_draft(member, contact, held[-1] if held else None)
@@ -241,8 +241,8 @@ async def _digest(session: AsyncSession, member: MemberInfo, tz: ZoneInfo, now: 
     )
     sections = []
 
-    undone = [(x, nm) for x, nm in upcoming if x.status != "pending"]
-    coming = [(x, nm) for x, nm in upcoming if x.status == "pending"]
+    undone = [(x, nm) for x, nm in upcoming if x.status == "sent"]  # delivered, not done yet
+    coming = [(x, nm) for x, nm in upcoming if x.status != "sent"]
     if undone:
         sections.append(Section(title="Still to do", text="\n".join(
             f"• {n.describe(x.kind, nm, x.payload)} (#{x.id})" for x, nm in undone)))

@@ -42,8 +42,8 @@ def parse_when(
     if day_time is not None and not names_time_of_day(text):
         day = when.astimezone(tz).date()
         when = dt.datetime.combine(day, day_time).replace(tzinfo=tz).astimezone(dt.UTC)
-        if prefer == "past" and when > now:
-            when = now
+        if prefer == "past" and when > now and day == now.astimezone(tz).date():
+            when = now  # "today", before the day's time has come: now
     return when
 
 

@@ -39,9 +39,10 @@ async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
     if cmd.when:
         at = parse_when(cmd.when, ctx.now, ctx.tz, "past", LOG_EXAMPLE, day_time=rules.DAYTIME)
         if at > ctx.now + FUTURE_SLACK:
+            when = cmd.when if names_time_of_day(cmd.when) else f"{cmd.when} 12:30"
             raise UserError(
                 f"{fmt_when(at, ctx.tz)} is still to come. For an upcoming meeting use "
-                f"`/rapport scheduled {cmd.name} when: {cmd.when}`"
+                f"`/rapport scheduled {cmd.name} when: {when}`"
             )
         if not names_time_of_day(cmd.when):
             when_note = " (no time given: I've put it at midday; add one like `yesterday 3pm`)" if at < ctx.now else " (no time given: I've used now)"
@@ -128,7 +129,7 @@ async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
         fields.append((label, fmt_when(due, ctx.tz)))
     title = f"Logged your meeting with {contact.name}" + (" (new contact)" if created else "")
     thank_now = any(kind == n.THANK_YOU and due <= ctx.now for kind, due, _ in upcoming)
-    tip = drafts.after_meeting_tip(thanked, thank_now)
+    tip = drafts.after_meeting_tip(thanked, thank_now, noted=bool(cmd.notes))
     return Reply(title=title, fields=tuple(fields), context=tip)
 
 

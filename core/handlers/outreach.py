@@ -65,7 +65,7 @@ async def reached_out(ctx: Ctx, cmd: c.ReachedOut) -> Reply:
     referrer = await drafts.referrer_name(ctx.session, contact)
     title = f"Noted: you reached out to {contact.name}" + (" (new contact)" if created else "")
     context = "No answer yet is normal: people travel and messages get buried. Tell me `replied` when they do."
-    if first and referrer:
+    if first and referrer and not cmd.when:  # logged as it is sent: the first message may still be to write
         return Reply(
             title=title,
             fields=tuple(fields),

@@ -164,9 +164,12 @@ async def test_reached_out_when_backdates_and_the_first_message_names_the_referr
     assert "Follow-up: Fri 20 Nov 2026" not in text  # Friday moves on to the next Tuesday
     follow = await one(sessionmaker, "alice", "follow-up")
     assert follow.due_at == dt.datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-    assert "I was referred to you by Jane Doe" in reply.draft and "twenty minutes of your advice" in reply.draft
-    assert "not asking about jobs" in reply.draft
-    again = await ok(core, alice, "reached-out Bob Li via: phone")
+    assert not reply.draft  # sent three days ago: no first message to write any more
+    await ok(core, alice, "add Cy Oh referred-by: Jane Doe")
+    now = await ok(core, alice, "reached-out Cy Oh via: email")
+    assert "I was referred to you by Jane Doe" in now.draft and "twenty minutes of your advice" in now.draft
+    assert "not asking about jobs" in now.draft
+    again = await ok(core, alice, "reached-out Cy Oh via: phone")
     assert not again.draft  # only the first outreach comes with a first message
 
 
