@@ -136,6 +136,18 @@ async def test_a_draft_is_a_code_block_that_stays_closed():
     assert r.render(Reply.fail("Nope")).embeds[0].colour == r.ERROR
 
 
+async def test_a_link_button_opens_its_url_and_no_link_is_left_to_preview():
+    link = "https://rapport.example/dashboard/one-time-token"
+    reply = Reply(text=f"Your sign-in link: {link}", buttons=(Button("Open the dashboard", url=link), Button("Done", "nudge:done:1")))
+    rendered = r.render(reply, workspace_id="9")
+    first, second = rendered.view.to_components()[0]["components"]
+    assert first["style"] == discord.ButtonStyle.link.value and first["url"] == link and "custom_id" not in first
+    assert second["custom_id"] == "nudge:done:1@9"
+    # Discord previews links in a message's content only; a reply never puts text there.
+    assert "content" not in rendered.send_kwargs() and rendered.edit_kwargs()["content"] is None
+    assert link in rendered.embeds[0].description
+
+
 def test_custom_ids_match_the_templates():
     button = re.compile(r.BUTTON_TEMPLATE)
     for action in ("nudge:done:42", "forget:confirm", "intro:glad:7", "intro:ask:3:9"):
