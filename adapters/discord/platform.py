@@ -50,11 +50,26 @@ class DiscordPlatform:
     def __init__(self, client: discord.Client) -> None:
         self.client = client
 
+    @asynccontextmanager
+    async def _calling(self, what: str) -> AsyncIterator[None]:
+        """:func:`translated`, and: a sweep still running while the bot stops meets a closed
+        client (discord.py raises RuntimeError): its work is handed back for later."""
+        closed = TransientError(f"{what}: the Discord client is closed (the bot is stopping)")
+        if self.client.is_closed():
+            raise closed
+        try:
+            async with translated(what):
+                yield
+        except RuntimeError as err:
+            if self.client.is_closed():
+                raise closed from err
+            raise
+
     async def deliver(self, message: Message) -> str | None:
         """DMs the member (embed + buttons stamped with their server); returns the DM channel id."""
         recipient = message.recipient
         workspace = recipient.workspace_id
-        async with translated(f"DM to {recipient.user_id}"):
+        async with self._calling(f"DM to {recipient.user_id}"):
             if recipient.dm_channel_id:
                 channel = self.client.get_partial_messageable(int(recipient.dm_channel_id), type=discord.ChannelType.private)
                 try:
@@ -68,14 +83,14 @@ class DiscordPlatform:
 
     async def post_channel(self, workspace_id: str, channel_id: str, reply: Reply) -> str:
         """Posts in a server channel; returns the message id (the reference to update it)."""
-        async with translated(f"post in {channel_id}"):
+        async with self._calling(f"post in {channel_id}"):
             channel = self.client.get_partial_messageable(int(channel_id), guild_id=int(workspace_id))
             sent = await channel.send(**render(reply).send_kwargs(), allowed_mentions=discord.AllowedMentions.none())
             return str(sent.id)
 
     async def update_channel_post(self, workspace_id: str, channel_id: str, message_ref: str, reply: Reply) -> None:
         """Replaces a post made by :meth:`post_channel`."""
-        async with translated(f"update of {message_ref}"):
+        async with self._calling(f"update of {message_ref}"):
             channel = self.client.get_partial_messageable(int(channel_id), guild_id=int(workspace_id))
             await channel.get_partial_message(int(message_ref)).edit(
                 **render(reply).edit_kwargs(), allowed_mentions=discord.AllowedMentions.none()
@@ -86,7 +101,7 @@ class DiscordPlatform:
         ``reply`` as its first message, which pings those members and nobody else."""
         if not channel_id:
             raise PermanentError("a Discord conversation needs a channel for its private thread")
-        async with translated(f"thread in {channel_id}"):
+        async with self._calling(f"thread in {channel_id}"):
             channel = self.client.get_channel(int(channel_id)) or await self.client.fetch_channel(int(channel_id))
             if not isinstance(channel, discord.TextChannel):
                 raise PermanentError(f"channel {channel_id} can't hold private threads")

@@ -213,6 +213,13 @@ async def test_a_conversation_without_an_intro_channel_is_a_permanent_failure():
         await platform.open_conversation("1", ["2", "3"], Reply(title="Introduction"), None)
 
 
+async def test_a_stopped_client_hands_the_dispatchers_work_back():
+    closed = SimpleNamespace(is_closed=lambda: True)
+    platform = DiscordPlatform(client=closed)
+    with pytest.raises(TransientError, match="client is closed"):
+        await platform.post_channel("1", "2", Reply(text="hello"))
+
+
 def test_the_invite_url_asks_for_exactly_what_the_bot_uses():
     token = base64.b64encode(b"123456789012345678").decode().rstrip("=") + ".GAbcde.signature"
     assert application_id_from_token(token) == "123456789012345678"
