@@ -286,10 +286,22 @@ def _csv_person(row: list[str], columns: dict[str, int]) -> Incoming | None:
     )
 
 
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
+
+
 def _date(value: str | None) -> dt.date | None:
     value = clean(value, 40)
     if not value:
         return None
+    parts = value.split()
+    if len(parts) == 3 and parts[0].isdigit() and parts[2].isdigit():
+        month = _MONTHS.get(parts[1][:3].casefold())  # LinkedIn's "15 Mar 2024", quickly
+        if month:
+            try:
+                return dt.date(int(parts[2]), month, int(parts[0]))
+            except ValueError:
+                return None
     for fmt in _DATE_FORMATS:
         try:
             return dt.datetime.strptime(value, fmt).date()
@@ -547,16 +559,18 @@ def email_key(email: str | None) -> str | None:
     return email.strip().casefold() or None if email else None
 
 
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+_QUERY = re.compile(r"[?#]")
+
+
 def normalise_url(url: str | None) -> str:
     """A profile URL reduced to compare equal however it was copied: no scheme, no
     ``www.``, no query, fragment or trailing slash, lower-cased."""
     if not url:
         return ""
-    url = url.strip().casefold()
-    url = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url)
-    url = re.split(r"[?#]", url, maxsplit=1)[0]
-    url = url.removeprefix("www.")
-    return url.rstrip("/")
+    url = _SCHEME.sub("", url.strip().casefold(), count=1)
+    url = _QUERY.split(url, maxsplit=1)[0]
+    return url.removeprefix("www.").rstrip("/")
 
 
 def _url_key(url: str | None) -> str | None:
@@ -570,11 +584,18 @@ def _conflicts(a_email, a_url, b_email, b_url) -> bool:
     )
 
 
-def _fold_repeats(incoming: Sequence[Incoming]) -> tuple[list[Incoming], int]:
+_FOLDED = ("first", "last", "email", "linkedin_url", "company", "position")
+
+
+def _fold_repeats(
+    incoming: Sequence[Incoming],
+) -> tuple[list[Incoming], list[tuple[str | None, str | None]], int]:
     """The file with repeats of one person folded into their first row (its empty fields
-    filled from the later rows). Same email or same profile is the same person; same name
-    is, unless their emails or profiles differ."""
+    filled from the later rows), each person's (email key, profile key), and how many rows
+    were repeats. Same email or same profile is the same person; same name is, unless
+    their emails or profiles differ."""
     people: list[Incoming] = []
+    keys: list[tuple[str | None, str | None]] = []
     by_email: dict[str, int] = {}
     by_url: dict[str, int] = {}
     by_name: dict[str, list[int]] = {}
@@ -586,35 +607,38 @@ def _fold_repeats(incoming: Sequence[Incoming]) -> tuple[list[Incoming], int]:
             at = by_url.get(u)
         if at is None:
             for candidate in by_name.get(name_key(person.name), ()):
-                c = people[candidate]
-                if not _conflicts(e, u, email_key(c.email), _url_key(c.linkedin_url)):
+                if not _conflicts(e, u, *keys[candidate]):
                     at = candidate
                     break
         if at is None:
             at = len(people)
             people.append(person)
+            keys.append((e, u))
             by_name.setdefault(name_key(person.name), []).append(at)
         else:
             repeats += 1
             first = people[at]
-            people[at] = replace(
-                first,
-                **{
-                    f: getattr(person, f)
-                    for f in ("first", "last", "email", "linkedin_url", "company", "position")
-                    if not getattr(first, f)
-                    and getattr(person, f)
-                    and not (f == "email" and e in by_email)
-                    and not (f == "linkedin_url" and u in by_url)
-                },
-                connected_on=first.connected_on or person.connected_on,
-            )
-        merged = people[at]
-        if email_key(merged.email):
-            by_email.setdefault(email_key(merged.email), at)
-        if _url_key(merged.linkedin_url):
-            by_url.setdefault(_url_key(merged.linkedin_url), at)
-    return people, repeats
+            fills = {
+                f: getattr(person, f)
+                for f in _FOLDED
+                if not getattr(first, f)
+                and getattr(person, f)
+                and not (f == "email" and e in by_email)
+                and not (f == "linkedin_url" and u in by_url)
+            }
+            if fills or (person.connected_on and not first.connected_on):
+                people[at] = replace(
+                    first, **fills, connected_on=first.connected_on or person.connected_on
+                )
+                keys[at] = (
+                    keys[at][0] or (e if "email" in fills else None),
+                    keys[at][1] or (u if "linkedin_url" in fills else None),
+                )
+        if keys[at][0]:
+            by_email.setdefault(keys[at][0], at)
+        if keys[at][1]:
+            by_url.setdefault(keys[at][1], at)
+    return people, keys, repeats
 
 
 def plan_import(existing: Sequence[Existing], incoming: Sequence[Incoming]) -> ImportPlan:
@@ -628,7 +652,7 @@ def plan_import(existing: Sequence[Existing], incoming: Sequence[Incoming]) -> I
     count once. Planning again after the plan is applied finds nothing new: importing a newer
     export adds only who is new. Dictionary lookups throughout: 5,000 rows take milliseconds.
     """
-    people, repeats = _fold_repeats(incoming)
+    people, keys, repeats = _fold_repeats(incoming)
 
     by_email: dict[str, int] = {}
     by_url: dict[str, int] = {}
@@ -654,8 +678,7 @@ def plan_import(existing: Sequence[Existing], incoming: Sequence[Incoming]) -> I
     fills: dict[int, dict[str, str]] = {}
     how: dict[int, str] = {}
     matched_ids: list[int] = []
-    for person in people:
-        e, u = email_key(person.email), _url_key(person.linkedin_url)
+    for person, (e, u) in zip(people, keys, strict=True):
         contact_id, matched_by = None, ""
         if e and e in by_email:
             contact_id, matched_by = by_email[e], "email"
