@@ -12,7 +12,8 @@ several of them, and one "+240 more imported connections" for the rest.
 
 Node attributes: ``kind`` (member, contact, cluster, referrer-member), ``group`` (member,
 met, reached, not-contacted, community), ``owed`` (a thank-you is owed), ``label``,
-``important`` (labelled even in a crowded picture) and, for clusters, ``size``. Edge
+``important`` (labelled even in a crowded picture), for contacts ``imported`` (imported
+and not acted on) and for clusters ``size`` (how many people). Edge
 attribute ``referral``: True for an introduction, False for "someone you know yourself".
 """
 
@@ -35,6 +36,7 @@ STATUS_GROUPS = {
     "met": "met",
 }
 MEMBER = "member"
+REST = "rest"  # the group of everyone grouped but not in a company group
 MAX_COMPANY_CLUSTERS = 12
 MIN_COMPANY_CLUSTER = 3
 FIRST_RING = 2.0  # layout units: the smallest distance from the member to the first ring
@@ -72,16 +74,15 @@ def build_graph(
     """The member's network as a directed graph rooted at the node ``"member"``.
 
     Nodes: ``"member"``; ``"c<id>"`` per contact drawn; ``"m:<name>"`` per community member
-    who referred someone; ``"cluster:<company>"`` and ``"cluster:more"`` for grouped
-    contacts. Edges go referrer -> referred; a contact nobody referred (or whose referrer is
+    who referred someone; ``"cluster:<company>"`` and ``"rest"`` for grouped contacts. Edges go referrer -> referred; a contact nobody referred (or whose referrer is
     not in ``contacts``) hangs off the member, as does each community member and cluster.
     Every node is reachable from the member, even with a loop of referrals in the data.
 
     When there are more than ``max_detail`` contacts, imported contacts the member hasn't
     acted on are grouped; if more than twice ``max_detail`` would still be drawn, so are
-    the other never-contacted ones. Never anyone on a referral chain or owed a thank-you. The graph's
-    ``counts`` attribute has the totals for a caption. Raises ValueError for an unknown
-    status.
+    the other never-contacted ones. Never anyone on a referral chain or owed a thank-you.
+    The graph's ``counts`` attribute has the totals for a caption. Raises ValueError for an
+    unknown status.
     """
     for c in contacts:
         if c.status not in STATUS_GROUPS:
@@ -197,7 +198,7 @@ def _add_clusters(graph: nx.DiGraph, grouped: Sequence[MapContact], mixed: bool)
         what = "connections" if mixed else "imported connections"
         label = f"+{rest} more\n{what}" if clustered else f"{rest}\n{what}"
         graph.add_node(
-            "cluster:more",
+            REST,
             kind="cluster",
             group="not-contacted",
             owed=False,
@@ -205,7 +206,7 @@ def _add_clusters(graph: nx.DiGraph, grouped: Sequence[MapContact], mixed: bool)
             important=True,
             size=rest,
         )
-        graph.add_edge(MEMBER, "cluster:more", referral=False)
+        graph.add_edge(MEMBER, REST, referral=False)
 
 
 def _reach_everyone(graph: nx.DiGraph) -> None:
@@ -234,7 +235,7 @@ STYLE = {
     "reached": {"color": "#E69F00", "marker": "D", "label": "Reached out"},
     "not-contacted": {"color": "#ffffff", "marker": "o", "label": "Not contacted yet"},
     "community": {"color": "#CC79A7", "marker": "h", "label": "Community member"},
-    "cluster": {"color": "#e9ecef", "marker": "o", "label": "Group of imported connections"},
+    "cluster": {"color": "#e9ecef", "marker": "o", "label": "Group not contacted yet"},
 }
 OWED_COLOUR = "#D55E00"
 REFERRAL_COLOUR = "#0072B2"
@@ -255,8 +256,9 @@ def render_png(graph: nx.DiGraph, title: str) -> bytes:
     """
     import matplotlib
 
-    matplotlib.use("Agg")
+    matplotlib.use("Agg")  # no display; we draw through the Figure API, never pyplot
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
 
     positions = _layout(graph)
@@ -282,10 +284,10 @@ def render_png(graph: nx.DiGraph, title: str) -> bytes:
     ax.set_ylim(cy - half_h, cy + half_h)
     sizes = {node: _node_size(data, crowded) for node, data in graph.nodes(data=True)}
 
-    for u, v, data in graph.edges(data=True):
-        if not data.get("referral"):
-            (x1, y1), (x2, y2) = positions[u], positions[v]
-            ax.plot((x1, x2), (y1, y2), color=KNOWN_COLOUR, linewidth=1.0, zorder=1)
+    known = [
+        (positions[u], positions[v]) for u, v, d in graph.edges(data=True) if not d["referral"]
+    ]
+    ax.add_collection(LineCollection(known, colors=KNOWN_COLOUR, linewidths=1.0, zorder=1))
     for u, v, data in graph.edges(data=True):
         if data.get("referral"):
             _arrow(ax, positions[u], positions[v], sizes[u], sizes[v])
@@ -317,14 +319,14 @@ def render_png(graph: nx.DiGraph, title: str) -> bytes:
         )
 
     _labels(ax, canvas.get_renderer(), graph, positions, sizes, crowded)
+    families = _fonts()[0]
     figure.text(
         0.5, 1 - 0.3 / height, _drawable(title), ha="center", va="top", fontsize=16,
-        fontfamily=_fonts()[0],
-        fontweight="bold", color="#212529",
+        fontweight="bold", color="#212529", fontfamily=families,
     )  # fmt: skip
     figure.text(
         0.5, 1 - 0.72 / height, _caption(graph.graph.get("counts", {})), ha="center",
-        va="top", fontsize=10.5, color="#495057", linespacing=1.5, fontfamily=_fonts()[0],
+        va="top", fontsize=10.5, color="#495057", linespacing=1.5, fontfamily=families,
     )  # fmt: skip
     _legend(figure, graph, bool(owed), columns=4 if width >= 11 else 3)
 
@@ -510,6 +512,8 @@ def _legend_group(data: dict) -> str:
 def _caption(counts: dict) -> str:
     if not counts:
         return ""
+    if not counts["contacts"]:
+        return "No contacts yet: the people you add will show up here."
     parts = [
         f"{counts['contacts']} contact{'s' if counts['contacts'] != 1 else ''}",
         f"{counts['met']} met",

@@ -81,7 +81,7 @@ def test_large_network_groups_untouched_imports_by_company():
     assert {n: (d["size"], d["label"]) for n, d in clusters.items()} == {
         "cluster:acme": (120, "120 at Acme"),
         "cluster:globex": (40, "40 at Globex"),
-        "cluster:more": (32, "+32 more\nimported connections"),
+        "rest": (32, "+32 more\nimported connections"),
     }
     contacts_drawn = [n for n, d in graph.nodes(data=True) if d["kind"] == "contact"]
     assert sorted(contacts_drawn) == ["c1", "c2", "c3", "c4", "c5"]
@@ -123,7 +123,7 @@ def test_many_never_contacted_contacts_are_grouped_even_if_not_imported():
     contacts = [MapContact(i, f"P{i}", "Acme" if i % 2 else None, "new") for i in range(1, 301)]
     graph = build_graph("Sam", contacts, max_detail=60)
     assert graph.number_of_nodes() == 3  # the member, "150 at Acme", "+150 more connections"
-    assert graph.nodes["cluster:more"]["label"] == "+150 more\nconnections"
+    assert graph.nodes["rest"]["label"] == "+150 more\nconnections"
 
 
 def test_every_node_is_reachable_even_with_a_loop_of_referrals():
