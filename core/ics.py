@@ -120,7 +120,7 @@ def feed_ics(
     calendar.add("x-wr-calname", title)
     calendar.add("x-wr-caldesc", "Your informational interviews and the follow-ups you promised.")
     calendar.add("x-wr-timezone", tz.key)
-    calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("refresh-interval", vDuration(FEED_REFRESH), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(FEED_REFRESH))
 
     events: list[tuple[dt.datetime, str, Event]] = []

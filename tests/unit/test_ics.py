@@ -193,7 +193,8 @@ def test_feed_has_meetings_and_follow_ups_in_the_members_zone():
     calendar = Calendar.from_ical(data)
     assert calendar["X-WR-CALNAME"] == "Rapport: Sam Rivera's networking"
     assert calendar["X-WR-TIMEZONE"] == "Europe/Berlin"
-    assert calendar.decoded("REFRESH-INTERVAL") == dt.timedelta(hours=1)
+    assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in data
+    assert b"\r\nX-PUBLISHED-TTL:PT1H\r\n" in data
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Berlin"]
     nudge, meeting = calendar.walk("VEVENT")  # in order of time
     assert meeting["UID"] == "meeting-7@rapport.example" and meeting["SEQUENCE"] == 3
