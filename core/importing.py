@@ -13,7 +13,7 @@ what importing would do: who is new, which known contacts would gain a missing d
 many are already there. The handler shows ``summary()`` and ``examples()`` as a preview and
 applies the plan only when the member confirms.
 
-vCard is read here, not with a library: we need five properties (FN, N, EMAIL, ORG, TITLE,
+vCard is read here, not with a library: we need six properties (FN, N, EMAIL, ORG, TITLE,
 URL) from a simple line format, and reading it ourselves keeps every failure a one-line
 UserError and the size bounds ours. It handles folded lines, ``group.`` prefixes,
 parameters (quoted ones too), backslash escapes, vCard 2.1's quoted-printable values with
@@ -500,13 +500,14 @@ class ImportPlan:
         return len(self.updates) + self.unchanged
 
     def summary(self) -> str:
-        """One line for the preview, e.g. "312 new contacts; 14 you already have (5 get
-        a missing detail filled in)"."""
+        """One line for the preview, e.g. "312 new contacts; 14 you already have (5 get a
+        missing detail filled in)"."""
         parts = [f"{_count(len(self.new), 'new contact')}"]
         if self.matched:
             have = f"{self.matched} you already have"
             if self.updates:
-                have += f" ({len(self.updates)} get a missing detail filled in)"
+                verb = "gets" if len(self.updates) == 1 else "get"
+                have += f" ({len(self.updates)} {verb} a missing detail filled in)"
             parts.append(have)
         if self.unsure:
             parts.append(

@@ -422,7 +422,9 @@ def test_summary_and_examples_for_the_preview():
             person("Bob Li", email="bob@beta.io", company="Beta"),
         ],
     )
-    assert plan.summary() == "4 new contacts; 1 you already have (1 get a missing detail filled in)"
+    assert (
+        plan.summary() == "4 new contacts; 1 you already have (1 gets a missing detail filled in)"
+    )
     assert plan.examples(2) == [
         "Jane Doe, Product Manager at Acme",
         "Ana Ruiz, Beta",
