@@ -407,10 +407,13 @@ def _labels(ax, renderer, graph: nx.DiGraph, positions: dict, sizes: dict, crowd
         return (first, not data.get("important"))
 
     centre = positions[member]
+    shift_x = {"left": 0.0, "center": 0.5, "right": 1.0}
+    shift_y = {"bottom": 0.0, "center": 0.5, "top": 1.0}
     for node in sorted((n for n in graph.nodes if n != member), key=priority):
         data = graph.nodes[node]
         x, y = positions[node]
-        spots = _spots(math.atan2(y - centre[1], x - centre[0]), ring[node] + 3)
+        px, py = to_pixels((x, y))
+        label = _drawable(data["label"])
         style = {
             "fontsize": 8.5 if crowded else 10,
             "fontstyle": "italic" if data["kind"] == "cluster" else "normal",
@@ -419,31 +422,33 @@ def _labels(ax, renderer, graph: nx.DiGraph, positions: dict, sizes: dict, crowd
             "zorder": 5,
             "bbox": {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
         }
-        placed = None
-        for dx, dy, ha, va in spots:
-            text = ax.annotate(
-                _drawable(data["label"]), (x, y), xytext=(dx, dy), textcoords="offset points",
-                ha=ha, va=va, **style,
-            )  # fmt: skip
-            e = text.get_window_extent(renderer)
-            box = (e.x0 - 2, e.y0 - 1, e.x1 + 2, e.y1 + 1)
-            fits = (
-                area.x0 <= box[0] and box[2] <= area.x1 and area.y0 <= box[1] and box[3] <= area.y1
-            )
-            if fits and not obstacles.hit(*box):
-                placed = box
+        # measure the label once; each spot's box is then arithmetic
+        probe = ax.annotate(label, (x, y), xytext=(0, 0), textcoords="offset points", **style)
+        extent = probe.get_window_extent(renderer)
+        probe.remove()
+        w, h = extent.width + 4, extent.height + 2
+        spots = _spots(math.atan2(y - centre[1], x - centre[0]), ring[node] + 3)
+        chosen = None
+        for spot in spots:
+            dx, dy, ha, va = spot
+            x0 = px + dx * points - shift_x[ha] * w
+            y0 = py + dy * points - shift_y[va] * h
+            box = (x0, y0, x0 + w, y0 + h)
+            inside = area.x0 <= x0 and box[2] <= area.x1 and area.y0 <= y0 and box[3] <= area.y1
+            if inside and not obstacles.hit(*box):
+                chosen = spot, box
                 break
-            text.remove()
-        if placed is None and (data.get("important") or not crowded):
-            dx, dy, ha, va = spots[0]
-            text = ax.annotate(
-                _drawable(data["label"]), (x, y), xytext=(dx, dy), textcoords="offset points",
-                ha=ha, va=va, **style,
+        if chosen is None and (data.get("important") or not crowded):
+            dx, dy, ha, va = spots[0]  # where it first wanted to go, come what may
+            x0, y0 = px + dx * points - shift_x[ha] * w, py + dy * points - shift_y[va] * h
+            chosen = spots[0], (x0, y0, x0 + w, y0 + h)
+        if chosen is not None:
+            (dx, dy, ha, va), box = chosen
+            ax.annotate(
+                label, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                **style,
             )  # fmt: skip
-            e = text.get_window_extent(renderer)
-            placed = (e.x0, e.y0, e.x1, e.y1)
-        if placed is not None:
-            obstacles.add(*placed)
+            obstacles.add(*box)
 
 
 def _spots(angle: float, r: float) -> list[tuple[float, float, str, str]]:
