@@ -89,7 +89,7 @@ def meeting_ics(
     )
     _add_timezone(calendar, tz, [start_utc])
     calendar.add_component(event)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def feed_ics(
@@ -157,7 +157,7 @@ def feed_ics(
     _add_timezone(calendar, tz, [when for when, _, _ in events] or [now])
     for _, _, event in sorted(events, key=lambda e: (e[0], e[1])):
         calendar.add_component(event)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 # --- pieces ----------------------------------------------------------------------------------
@@ -258,7 +258,8 @@ def _fix_onsets(timezone: Timezone, tz: ZoneInfo) -> None:
     """
     one_second = dt.timedelta(seconds=1)
     for change in timezone.subcomponents:
-        before, after = change["TZOFFSETFROM"].td, change["TZOFFSETTO"].td
+        before: dt.timedelta = getattr(change["TZOFFSETFROM"], "td")  # noqa: B009 - icalendar's vUTCOffset
+        after: dt.timedelta = getattr(change["TZOFFSETTO"], "td")  # noqa: B009
         if before == after:
             continue
         written = change.decoded("DTSTART")

@@ -118,23 +118,23 @@ def parse_contacts(data: bytes, filename: str | None = None) -> list[Incoming]:
                 "name (FN or N), or LinkedIn's Connections.csv."
             )
         return people
-    people = _read_csv(text)
-    if people is None and hint in ("vcf", "vcard"):
+    found = _read_csv(text)
+    if found is None and hint in ("vcf", "vcard"):
         raise UserError(
             "That .vcf file has no contact cards in it (no BEGIN:VCARD). Export the "
             "contacts again from your address book, or send LinkedIn's Connections.csv."
         )
-    if people is None:
+    if found is None:
         raise UserError(
             "That file isn't a LinkedIn Connections.csv: it has no First Name/Last Name "
             "columns. " + _HOW_TO_EXPORT
         )
-    if not people:
+    if not found:
         raise UserError(
             "That file has the right columns but no one with a name in it. Send a "
             "Connections.csv with at least one connection in it."
         )
-    return people
+    return found
 
 
 def _decode(data: bytes) -> str:
@@ -413,7 +413,9 @@ def _split_unquoted(line: str, sep: str) -> tuple[str, str | None]:
 
 
 def _split_params(head: str) -> list[str]:
-    parts, current, quoted = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
     for ch in head:
         if ch == '"':
             quoted = not quoted
@@ -578,7 +580,7 @@ def _url_key(url: str | None) -> str | None:
     return normalise_url(url) or None
 
 
-def _conflicts(a_email, a_url, b_email, b_url) -> bool:
+def _conflicts(a_email: str | None, a_url: str | None, b_email: str | None, b_url: str | None) -> bool:
     """Two records can't be one person when both have an email (or a profile) and they differ."""
     return bool(
         (a_email and b_email and a_email != b_email) or (a_url and b_url and a_url != b_url)
@@ -635,10 +637,11 @@ def _fold_repeats(
                     keys[at][0] or (e if "email" in fills else None),
                     keys[at][1] or (u if "linkedin_url" in fills else None),
                 )
-        if keys[at][0]:
-            by_email.setdefault(keys[at][0], at)
-        if keys[at][1]:
-            by_url.setdefault(keys[at][1], at)
+        kept_email, kept_url = keys[at]
+        if kept_email:
+            by_email.setdefault(kept_email, at)
+        if kept_url:
+            by_url.setdefault(kept_url, at)
     return people, keys, repeats
 
 
@@ -712,15 +715,15 @@ def plan_import(existing: Sequence[Existing], incoming: Sequence[Incoming]) -> I
         for name, value in offered.items():
             if not value or fields[name]:
                 continue
-            if name == "email" and by_email.get(e, contact_id) != contact_id:
+            if name == "email" and e is not None and by_email.get(e, contact_id) != contact_id:
                 continue  # another contact has this email
-            if name == "linkedin_url" and by_url.get(u, contact_id) != contact_id:
+            if name == "linkedin_url" and u is not None and by_url.get(u, contact_id) != contact_id:
                 continue
             fields[name] = value
             fills.setdefault(contact_id, {})[name] = value
-            if name == "email":
+            if name == "email" and e is not None:
                 by_email[e] = contact_id
-            elif name == "linkedin_url":
+            elif name == "linkedin_url" and u is not None:
                 by_url[u] = contact_id
 
     updates = tuple(

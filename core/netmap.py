@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import networkx as nx
 
@@ -133,7 +134,7 @@ def build_graph(
                 kind="referrer-member",
                 group="community",
                 owed=False,
-                label=_clip(" ".join(c.referred_by_member.split()), 30),
+                label=_clip(" ".join((c.referred_by_member or "").split()), 30),
                 important=True,
             )
             graph.add_edge(MEMBER, parent, referral=False)
@@ -176,11 +177,11 @@ def _add_clusters(graph: nx.DiGraph, grouped: Sequence[MapContact], mixed: bool)
             by_company.setdefault(_key(c.company), []).append(c)
     big = sorted(
         (people for people in by_company.values() if len(people) >= MIN_COMPANY_CLUSTER),
-        key=lambda people: (-len(people), _key(people[0].company)),
+        key=lambda people: (-len(people), _key(people[0].company or "")),
     )[:MAX_COMPANY_CLUSTERS]
-    clustered = set()
+    clustered: set[int] = set()
     for people in big:
-        name = Counter(" ".join(p.company.split()) for p in people).most_common(1)[0][0]
+        name = Counter(" ".join((p.company or "").split()) for p in people).most_common(1)[0][0]
         node = f"cluster:{_key(name)}"
         graph.add_node(
             node,
@@ -318,7 +319,7 @@ def render_png(graph: nx.DiGraph, title: str) -> bytes:
             zorder=4,
         )
 
-    _labels(ax, canvas.get_renderer(), graph, positions, sizes, crowded)
+    _labels(ax, canvas.get_renderer(), graph, positions, sizes, crowded)  # type: ignore[no-untyped-call]
     families = _fonts()[0]
     figure.text(
         0.5, 1 - 0.3 / height, _drawable(title), ha="center", va="top", fontsize=16,
@@ -341,7 +342,7 @@ class _Obstacles:
 
     def __init__(self) -> None:
         self._boxes: list[tuple[float, float, float, float]] = []
-        self._array = None
+        self._array: Any = None
 
     def add(self, x0: float, y0: float, x1: float, y1: float) -> None:
         self._boxes.append((x0, y0, x1, y1))
@@ -358,7 +359,9 @@ class _Obstacles:
         return bool(np.any((b[:, 0] < x1) & (x0 < b[:, 2]) & (b[:, 1] < y1) & (y0 < b[:, 3])))
 
 
-def _labels(ax, renderer, graph: nx.DiGraph, positions: dict, sizes: dict, crowded: bool):
+def _labels(
+    ax: Any, renderer: Any, graph: nx.DiGraph, positions: dict[str, Any], sizes: dict[str, float], crowded: bool
+) -> None:
     """Places each label beside its node where it covers no node, arrow or label placed
     before: the member's first, then the important ones (owed, met, reached, community,
     groups), then the rest. An important label that finds no free spot goes where it first
@@ -396,7 +399,7 @@ def _labels(ax, renderer, graph: nx.DiGraph, positions: dict, sizes: dict, crowd
 
     order = {"met": 1, "reached": 2, "community": 3, "not-contacted": 5}
 
-    def priority(node: str) -> tuple:
+    def priority(node: str) -> tuple[Any, ...]:
         data = graph.nodes[node]
         if data.get("owed"):
             first = 0
@@ -476,7 +479,7 @@ def _spots(angle: float, r: float) -> list[tuple[float, float, str, str]]:
     return spots
 
 
-def _legend(figure, graph: nx.DiGraph, owed: bool, columns: int) -> None:
+def _legend(figure: Any, graph: nx.DiGraph, owed: bool, columns: int) -> None:
     from matplotlib.lines import Line2D
 
     handles = [
@@ -510,11 +513,11 @@ def _legend(figure, graph: nx.DiGraph, owed: bool, columns: int) -> None:
         )
 
 
-def _legend_group(data: dict) -> str:
+def _legend_group(data: dict[str, Any]) -> str:
     return "cluster" if data["kind"] == "cluster" else data["group"]
 
 
-def _caption(counts: dict) -> str:
+def _caption(counts: dict[str, Any]) -> str:
     if not counts:
         return ""
     if not counts["contacts"]:
@@ -535,7 +538,7 @@ def _caption(counts: dict) -> str:
     return caption
 
 
-def _node_size(data: dict, crowded: bool) -> float:
+def _node_size(data: dict[str, Any], crowded: bool) -> float:
     if data["kind"] == "member":
         return 1400.0
     if data["kind"] == "cluster":
@@ -545,7 +548,7 @@ def _node_size(data: dict, crowded: bool) -> float:
     return 170.0 if crowded else 380.0
 
 
-def _arrow(ax, start, end, start_size: float, end_size: float) -> None:
+def _arrow(ax: Any, start: Any, end: Any, start_size: float, end_size: float) -> None:
     from matplotlib.patches import FancyArrowPatch
 
     ax.add_patch(
@@ -575,7 +578,7 @@ def _layout(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
     tree = nx.bfs_tree(graph, MEMBER)
     order = {"met": 0, "reached": 1, "community": 2, "not-contacted": 3}
 
-    def rank(node: str) -> tuple:
+    def rank(node: str) -> tuple[Any, ...]:
         data = graph.nodes[node]
         return (data["kind"] == "cluster", order.get(data["group"], 4), data["label"].casefold())
 
