@@ -171,7 +171,7 @@ class Skip(Command):
 
 @dataclass(frozen=True)
 class Snooze(Command):
-    """Moves a nudge later: `for: 3 days` or `until: monday 9am` (default: one day).
+    """Moves a nudge later: `for: 3 days` or `until: monday 9am`; one day by default.
 
     A nudge that isn't due yet moves on from its due time, never earlier. A follow-up stays
     on a Tuesday to Thursday unless you name the time with `until:`; one you promised the
@@ -207,7 +207,7 @@ class Intro(Command):
 
 @dataclass(frozen=True)
 class Offer(Command):
-    """Joins the helper directory (`offer off` leaves it).
+    """Joins the helper directory; `offer off` leaves it.
 
     `fields:` and `companies:` say where you can help; `per-month:` caps how often you're asked.
     """
@@ -254,7 +254,7 @@ class Settings(Command):
 
 @dataclass(frozen=True)
 class Export(Command):
-    """Sends you a file of all your data (JSON and CSV)."""
+    """Sends you a file of all your data, as JSON and CSV."""
 
     verb: ClassVar[str] = "export"
 
