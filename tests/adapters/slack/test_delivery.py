@@ -10,7 +10,7 @@ from tests.adapters.slack.conftest import eventually
 
 
 async def thank_you_nudge(slack, user: str = "U1") -> Nudge:
-    async with slack.app.sessionmaker() as session:
+    async with slack.app.db.read() as session:
         member = await session.scalar(select(Member).where(Member.user_id == user))
         return await session.scalar(select(Nudge).where(Nudge.member_id == member.id, Nudge.kind == "thank-you"))
 
@@ -24,7 +24,7 @@ async def test_a_short_429_is_waited_out_and_the_dm_still_goes(slack):
     assert len(limited) == 1 and sent[0].at - limited[0].at >= 1.0  # it waited as told
 
     async def cached():  # the DM channel is stored for the next DM
-        async with slack.app.sessionmaker() as session:
+        async with slack.app.db.read() as session:
             member = await session.scalar(select(Member).where(Member.user_id == "U1"))
         return member.dm_channel_id == "DU1"
 
@@ -62,7 +62,7 @@ async def test_a_permanent_error_fails_the_nudge_without_retrying(slack):
 
 async def test_a_stale_dm_channel_is_opened_again(slack):
     await slack.send.ask("goal anything")  # creates the member
-    async with slack.app.sessionmaker() as session, session.begin():
+    async with slack.app.db.write() as session:
         member = await session.scalar(select(Member).where(Member.user_id == "U1"))
         member.dm_channel_id = "DGONE"
     slack.standin.fail("chat.postMessage", "channel_not_found")
@@ -93,7 +93,7 @@ async def test_user_change_refreshes_the_time_zone(slack):
     await slack.send.event({"type": "user_change", "user": user})
 
     async def moved():
-        async with slack.app.sessionmaker() as session:
+        async with slack.app.db.read() as session:
             member = await session.scalar(select(Member).where(Member.user_id == "U1"))
         return member if member.platform_tz == "Asia/Tokyo" else None
 

@@ -37,7 +37,7 @@ async def test_log_modal_submission_creates_the_meeting(slack):
     assert answer.status == 200 and not answer.body.strip()  # the modal closes
     reply = await slack.standin.wait_for("response_url", lambda c: "Logged your meeting with Jane Doe" in c.blocks_text())
     assert reply[0].params["response_type"] == "ephemeral"
-    async with slack.app.sessionmaker() as session:
+    async with slack.app.db.read() as session:
         meetings = list(await session.scalars(select(Meeting)))
     assert len(meetings) == 1 and meetings[0].notes == "SEO"
 
@@ -48,7 +48,7 @@ async def test_a_modal_error_is_shown_on_its_field(slack):
     data = answer.json
     assert data["response_action"] == "errors"
     assert "when" in data["errors"] and "still to come" in data["errors"]["when"]
-    async with slack.app.sessionmaker() as session:
+    async with slack.app.db.read() as session:
         assert list(await session.scalars(select(Meeting))) == []
 
 
@@ -70,7 +70,7 @@ async def test_a_nudge_dm_arrives_with_a_draft_and_working_buttons(slack):
     payload = replaced[0].params
     assert f"Done: #{nudge_id}" in json.dumps(payload)
     assert f"nudge:done:{nudge_id}" not in json.dumps(payload["blocks"])  # the buttons are gone
-    async with slack.app.sessionmaker() as session:
+    async with slack.app.db.read() as session:
         assert (await session.get(Nudge, nudge_id)).status == "done"
 
 
@@ -82,7 +82,7 @@ async def test_snooze_opens_a_modal_and_moves_the_nudge(slack):
     answer = await slack.send.submit(opened[0].params["view"], {"for": "3 days"})
     assert answer.status == 200 and not answer.body.strip()
     await slack.standin.wait_for("response_url", lambda c: f"Snoozed #{nudge_id}" in c.blocks_text())
-    async with slack.app.sessionmaker() as session:
+    async with slack.app.db.read() as session:
         nudge = await session.get(Nudge, nudge_id)
     assert nudge.status == "pending" and nudge.due_at > slack.clock.now()
 
@@ -95,7 +95,7 @@ async def test_app_home_shows_goal_nudges_meetings_and_refreshes(slack):
     view = home.params["view"]
     text = json.dumps(view)
     assert view["type"] == "home"
-    for piece in ("B2B SaaS", "Upcoming nudges", "nudge:done:", "Recent meetings", "Jane Doe", "slack:run:log"):
+    for piece in ("B2B SaaS", "Upcoming nudges", "nudge:done:", "Recent meetings", "Jane Doe", "run:log"):
         assert piece in text, piece
 
     # A change made elsewhere republishes the open Home.
@@ -110,7 +110,7 @@ async def test_app_home_shows_goal_nudges_meetings_and_refreshes(slack):
     await slack.standin.wait_for("views.publish", lambda c: f"Skipped: #{nudge_id}" in c.blocks_text())
 
     # "Log a meeting" opens the log modal.
-    await slack.send.press("slack:run:log", view=view)
+    await slack.send.press("run:log", view=view)
     await slack.standin.wait_for("views.open", lambda c: c.params["view"]["callback_id"] == "form:log")
 
 
@@ -118,7 +118,7 @@ async def test_a_home_for_someone_new_welcomes_without_creating_them(slack):
     await slack.send.open_home(user="U2")
     home = (await slack.standin.wait_for("views.publish", lambda c: c.params["user_id"] == "U2"))[0]
     assert "Welcome to Rapport" in home.blocks_text()
-    async with slack.app.sessionmaker() as session:
+    async with slack.app.db.read() as session:
         from core.models import Member
 
         assert list(await session.scalars(select(Member))) == []
