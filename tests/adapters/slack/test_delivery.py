@@ -3,6 +3,7 @@ exports to the DM, and profile changes."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from core.models import Member, Nudge
@@ -102,3 +103,24 @@ async def test_user_change_refreshes_the_time_zone(slack):
     lookups = len(slack.standin.of("users.info"))
     assert "Asia/Tokyo (from the platform)" in await slack.send.ask("settings digest: on")
     assert len(slack.standin.of("users.info")) == lookups  # the event refreshed the cache
+
+
+@pytest.mark.parametrize("error", ["messages_tab_disabled", "cannot_dm_bot"])
+async def test_a_member_whose_dms_fail_is_told_once_in_their_next_reply(slack, error):
+    slack.standin.fail("chat.postMessage", error, times=100, when=lambda c: c.params.get("channel") == "DU1")
+    await slack.send.ask("log Jane Doe when: 2 days ago")
+
+    async def failed():
+        nudge = await thank_you_nudge(slack)
+        return nudge if nudge.status == "failed" else None
+
+    nudge = await eventually(failed)
+    assert error in nudge.last_error
+    assert len(slack.standin.failed("chat.postMessage")) == 1  # permanent: not retried
+
+    told = await slack.send.ask("nudges")  # a reading command: the notice still comes with it
+    assert "I couldn't DM you" in told and "Messages tab" in told and "/rapport nudges" in told
+    assert f"nudge:done:{nudge.id}" not in told  # the failed nudge is closed, not listed as open
+    again = await slack.send.ask("nudges")
+    assert "I couldn't DM you" not in again  # once
+    assert "I couldn't DM you" not in await slack.send.ask("contacts", user="U2")  # only them
