@@ -47,9 +47,22 @@ async def test_a_modal_error_is_shown_on_its_field(slack):
     answer = await slack.send.submit(view, {"subject": "Jane Doe", "when": "next week"})
     data = answer.json
     assert data["response_action"] == "errors"
-    assert "when" in data["errors"] and "still to come" in data["errors"]["when"]
+    assert list(data["errors"]) == ["when"] and "still to come" in data["errors"]["when"]
     async with slack.app.db.read() as session:
         assert list(await session.scalars(select(Meeting))) == []
+
+    # A date that can't be read: the parser names the field too.
+    data = (await slack.send.submit(view, {"subject": "Jane Doe", "when": "the day after never"})).json
+    assert list(data["errors"]) == ["when"] and "as a date" in data["errors"]["when"]
+
+    # An error about no one field stays on top of the modal, which keeps its inputs.
+    data = (await slack.send.submit(view, {})).json
+    assert data["response_action"] == "update"
+    updated = data["view"]
+    assert updated["callback_id"] == "form:log" and "state" not in updated and "hash" not in updated
+    assert "nothing was saved" in json.dumps(updated["blocks"][0]) and ":warning:" in json.dumps(updated["blocks"][0])
+    inputs = [b["block_id"] for b in updated["blocks"] if b["type"] == "input"]
+    assert inputs == [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
 
 
 async def test_a_nudge_dm_arrives_with_a_draft_and_working_buttons(slack):
@@ -131,6 +144,16 @@ async def test_forget_me_button_confirms_in_place(slack):
     await slack.send.press("forget:confirm", channel="C1", ephemeral=True)
     await slack.standin.wait_for("response_url", lambda c: "all your data is deleted" in c.blocks_text())
     assert "No contacts yet" in await slack.send.ask("contacts")
+
+
+async def test_a_link_button_is_acked_and_nothing_else(slack):
+    link = await slack.send.press("link:0123456789abcdef", channel="DU1")
+    assert link.status == 200 and not link.body.strip()
+    # A real button pressed after it is answered; the link's press never was.
+    await slack.send.press("gone:away:1", channel="DU1")
+    await slack.standin.wait_for("response_url", lambda c: "no longer in use" in c.blocks_text())
+    assert not slack.standin.of("response_url", lambda c: link.response_url.endswith(c.params["key"]))
+    assert len(slack.standin.of("users.info")) == 1  # only for the second press: the link reached no one
 
 
 async def test_an_unknown_button_is_answered_not_crashed(slack):
