@@ -24,10 +24,13 @@ def parse_when(
     tz: ZoneInfo,
     prefer: Literal["past", "future"],
     example: str,
+    *,
+    field: str | None = None,
 ) -> dt.datetime:
     """Parses ``yesterday 3pm``, ``next Tuesday 10am``, ``in 3 days``, ``2026-11-20 14:00``.
 
-    Returns UTC. ``example`` is shown in the error when the text is not a date.
+    Returns UTC. ``example`` is shown in the error when the text is not a date; ``field``
+    is the key the text came from (a form shows the error beside it).
     """
     text = text.strip()
     base = now.astimezone(tz).replace(tzinfo=None)
@@ -50,7 +53,8 @@ def parse_when(
     if parsed is None:
         raise UserError(
             f"I couldn't read “{text[:60]}” as a date. Try e.g. `yesterday 3pm`, `next Tuesday 10am`, "
-            f"`2026-11-20 14:00`: `{example}`"
+            f"`2026-11-20 14:00`: `{example}`",
+            field=field,
         )
     if parsed.tzinfo is None:  # pragma: no cover - dateparser returns aware values with the settings above
         parsed = parsed.replace(tzinfo=tz)
@@ -105,16 +109,16 @@ def _at_clock(day: dt.datetime, noon: str | None, hour: str | None, minute: str 
     return day.replace(hour=h, minute=mins, second=0, microsecond=0)
 
 
-def parse_duration(text: str, example: str) -> dt.timedelta:
+def parse_duration(text: str, example: str, *, field: str | None = None) -> dt.timedelta:
     """Parses ``3 days``, ``2h``, ``1 week``, ``90 minutes``."""
     match = _DURATION.match(text)
     if not match:
-        raise UserError(f"I couldn't read “{text[:40]}” as a length of time. Try `3 days` or `2 hours`: `{example}`")
+        raise UserError(f"I couldn't read “{text[:40]}” as a length of time. Try `3 days` or `2 hours`: `{example}`", field=field)
     amount = float(match.group(1))
     unit = _UNITS[match.group(2)[0].lower()]
     delta = dt.timedelta(**{unit: amount})
     if delta <= dt.timedelta(0) or delta > dt.timedelta(days=366):
-        raise UserError(f"Pick a length between a minute and a year: `{example}`")
+        raise UserError(f"Pick a length between a minute and a year: `{example}`", field=field)
     return delta
 
 

@@ -36,11 +36,12 @@ async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
     """Logs a held meeting and lines up thank-you, referrer update, check-back, one-month note."""
     at = ctx.now
     if cmd.when:
-        at = parse_when(cmd.when, ctx.now, ctx.tz, "past", LOG_EXAMPLE)
+        at = parse_when(cmd.when, ctx.now, ctx.tz, "past", LOG_EXAMPLE, field="when")
         if at > ctx.now + FUTURE_SLACK:
             raise UserError(
                 f"{fmt_when(at, ctx.tz)} is still to come. For an upcoming meeting use "
-                f"`/rapport scheduled {cmd.name} when: {cmd.when}`"
+                f"`/rapport scheduled {cmd.name} when: {cmd.when}`",
+                field="when",
             )
     thanked = yes_no(cmd.thanked, "thanked", LOG_EXAMPLE) if cmd.thanked else False
     pending_referrals = bool(cmd.referrals and cmd.referrals.strip().lower() == "pending")
@@ -160,12 +161,13 @@ async def _add_referral(ctx: Ctx, referrer: ContactRow, name: str) -> str:
 async def schedule_meeting(ctx: Ctx, cmd: c.Scheduled) -> Reply:
     """An upcoming meeting: a prep nudge before it and a twenty-minute check during it."""
     if not cmd.when:
-        raise UserError(f"When is it? Add `when:`. Try: `{SCHEDULED_EXAMPLE}`")
-    start = parse_when(cmd.when, ctx.now, ctx.tz, "future", SCHEDULED_EXAMPLE)
+        raise UserError(f"When is it? Add `when:`. Try: `{SCHEDULED_EXAMPLE}`", field="when")
+    start = parse_when(cmd.when, ctx.now, ctx.tz, "future", SCHEDULED_EXAMPLE, field="when")
     if start <= ctx.now:
         raise UserError(
             f"{fmt_when(start, ctx.tz)} has already passed. If you met, log it: "
-            f"`/rapport log {cmd.name} when: {cmd.when}`"
+            f"`/rapport log {cmd.name} when: {cmd.when}`",
+            field="when",
         )
     contact, created = await find_contact(ctx, cmd.name, "scheduled", create=True)
     meeting = Meeting(

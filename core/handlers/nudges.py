@@ -130,11 +130,11 @@ async def snooze(ctx: Ctx, cmd: c.Snooze) -> Reply:
     if nudge.status in n.CLOSED:
         return Reply(text=f"#{nudge.id} is already {nudge.status}; nothing to snooze.")
     if cmd.until:
-        due = parse_when(cmd.until, ctx.now, ctx.tz, "future", SNOOZE_EXAMPLE)
+        due = parse_when(cmd.until, ctx.now, ctx.tz, "future", SNOOZE_EXAMPLE, field="until")
         if due <= ctx.now:
-            raise UserError(f"{fmt_when(due, ctx.tz)} has already passed. Try: `/rapport snooze {nudge.id} until: tomorrow 9am`")
+            raise UserError(f"{fmt_when(due, ctx.tz)} has already passed. Try: `/rapport snooze {nudge.id} until: tomorrow 9am`", field="until")
     else:
-        due = ctx.now + (parse_duration(cmd.for_, SNOOZE_EXAMPLE) if cmd.for_ else dt.timedelta(days=1))
+        due = ctx.now + (parse_duration(cmd.for_, SNOOZE_EXAMPLE, field="for") if cmd.for_ else dt.timedelta(days=1))
     nudge.due_at = rules.deliverable_at(nudge.kind, due, ctx.who)  # a snooze is for later: respect quiet hours
     nudge.status = "pending"
     nudge.attempts = 0

@@ -23,9 +23,9 @@ async def reached_out(ctx: Ctx, cmd: c.ReachedOut) -> Reply:
     """Logs an outreach and schedules the follow-up (exactly when promised, else Tue-Thu)."""
     promised = None
     if cmd.follow_up:
-        promised = parse_when(cmd.follow_up, ctx.now, ctx.tz, "future", EXAMPLE)
+        promised = parse_when(cmd.follow_up, ctx.now, ctx.tz, "future", EXAMPLE, field="follow-up")
         if promised <= ctx.now:
-            raise UserError(f"{fmt_when(promised, ctx.tz)} has already passed; pick a time to come. Try: `{EXAMPLE}`")
+            raise UserError(f"{fmt_when(promised, ctx.tz)} has already passed; pick a time to come. Try: `{EXAMPLE}`", field="follow-up")
     contact, created = await find_contact(ctx, cmd.name, "reached-out", create=True)
     outreach = Outreach(member_id=ctx.member.id, contact_id=contact.id, at=ctx.now, via=cmd.via)
     ctx.session.add(outreach)
