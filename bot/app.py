@@ -69,6 +69,16 @@ class App:
         """A full platform: DMs, channel posts and conversations, all through the dispatcher."""
         self.add_deliverer(name, platform)
 
+    def slack_stores(self):
+        """Slack OAuth's installation and state stores on this process's database (its
+        write gate, its read transactions): ``adapters.slack`` asks for them when
+        ``SLACK_CLIENT_ID`` is set, since adapters don't touch the database themselves."""
+        from bot.slack_store import slack_stores
+
+        assert self.db is not None, "call open() first"
+        assert self.settings.slack_client_id, "Slack OAuth is not configured"
+        return slack_stores(self.db, self.settings.slack_client_id)
+
     def start_dispatch(self) -> None:
         """Runs a sweep now (nudges that fell due while the bot was down) and every interval."""
         assert self.db is not None, "call open() first"

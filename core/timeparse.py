@@ -25,20 +25,22 @@ def parse_when(
     prefer: Literal["past", "future"],
     example: str,
     *,
+    field: str | None = None,
     day_time: dt.time | None = None,
 ) -> dt.datetime:
     """Parses ``yesterday 3pm``, ``next Tuesday 10am``, ``in 3 days``, ``2026-11-20 14:00``.
 
-    Returns UTC. ``example`` is shown in the error when the text is not a date.
+    Returns UTC. ``example`` is shown in the error when the text is not a date; ``field``
+    is the key the text came from (a form shows the error beside it).
 
     ``day_time``: the time of day to use when the text names a day but no time of day
     (``yesterday``, ``3 days ago``, ``last Monday``): left alone, the readers answer with the
-    time it is now (``3 days ago`` at 05:16 is 05:16) or midnight (``Monday``). A past answer
-    never comes after ``now``.
+    time it is now (``3 days ago`` at 05:16 is 05:16) or midnight (``Monday``). A past day
+    given as "today" never comes after ``now``.
     """
     text = text.strip()
     base = now.astimezone(tz).replace(tzinfo=None)
-    when = _read(text, base, tz, prefer, example)
+    when = _read(text, base, tz, prefer, example, field)
     if day_time is not None and not names_time_of_day(text):
         day = when.astimezone(tz).date()
         when = dt.datetime.combine(day, day_time).replace(tzinfo=tz).astimezone(dt.UTC)
@@ -47,7 +49,8 @@ def parse_when(
     return when
 
 
-def _read(text: str, base: dt.datetime, tz: ZoneInfo, prefer: Literal["past", "future"], example: str) -> dt.datetime:
+def _read(text: str, base: dt.datetime, tz: ZoneInfo, prefer: Literal["past", "future"], example: str,
+          field: str | None) -> dt.datetime:
     quick = quick_when(text, base, tz)
     if quick is not None:
         return quick
@@ -67,7 +70,8 @@ def _read(text: str, base: dt.datetime, tz: ZoneInfo, prefer: Literal["past", "f
     if parsed is None:
         raise UserError(
             f"I couldn't read “{text[:60]}” as a date. Try e.g. `yesterday 3pm`, `next Tuesday 10am`, "
-            f"`2026-11-20 14:00`: `{example}`"
+            f"`2026-11-20 14:00`: `{example}`",
+            field=field,
         )
     if parsed.tzinfo is None:  # pragma: no cover - dateparser returns aware values with the settings above
         parsed = parsed.replace(tzinfo=tz)
@@ -137,16 +141,16 @@ def _at_clock(day: dt.datetime, noon: str | None, hour: str | None, minute: str 
     return day.replace(hour=h, minute=mins, second=0, microsecond=0)
 
 
-def parse_duration(text: str, example: str) -> dt.timedelta:
+def parse_duration(text: str, example: str, *, field: str | None = None) -> dt.timedelta:
     """Parses ``3 days``, ``2h``, ``1 week``, ``90 minutes``."""
     match = _DURATION.match(text)
     if not match:
-        raise UserError(f"I couldn't read “{text[:40]}” as a length of time. Try `3 days` or `2 hours`: `{example}`")
+        raise UserError(f"I couldn't read “{text[:40]}” as a length of time. Try `3 days` or `2 hours`: `{example}`", field=field)
     amount = float(match.group(1))
     unit = _UNITS[match.group(2)[0].lower()]
     delta = dt.timedelta(**{unit: amount})
     if delta <= dt.timedelta(0) or delta > dt.timedelta(days=366):
-        raise UserError(f"Pick a length between a minute and a year: `{example}`")
+        raise UserError(f"Pick a length between a minute and a year: `{example}`", field=field)
     return delta
 
 

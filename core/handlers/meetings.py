@@ -37,12 +37,13 @@ async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
     at = ctx.now
     when_note = ""
     if cmd.when:
-        at = parse_when(cmd.when, ctx.now, ctx.tz, "past", LOG_EXAMPLE, day_time=rules.DAYTIME)
+        at = parse_when(cmd.when, ctx.now, ctx.tz, "past", LOG_EXAMPLE, field="when", day_time=rules.DAYTIME)
         if at > ctx.now + FUTURE_SLACK:
             when = cmd.when if names_time_of_day(cmd.when) else f"{cmd.when} 12:30"
             raise UserError(
                 f"{fmt_when(at, ctx.tz)} is still to come. For an upcoming meeting use "
-                f"`/rapport scheduled {cmd.name} when: {when}`"
+                f"`/rapport scheduled {cmd.name} when: {when}`",
+                field="when",
             )
         if not names_time_of_day(cmd.when):
             when_note = " (no time given: I've put it at midday; add one like `yesterday 3pm`)" if at < ctx.now else " (no time given: I've used now)"
@@ -171,18 +172,20 @@ async def _add_referral(ctx: Ctx, referrer: ContactRow, name: str) -> str:
 async def schedule_meeting(ctx: Ctx, cmd: c.Scheduled) -> Reply:
     """An upcoming meeting: a prep nudge before it and a twenty-minute check during it."""
     if not cmd.when:
-        raise UserError(f"When is it? Add `when:`. Try: `{SCHEDULED_EXAMPLE}`")
-    start = parse_when(cmd.when, ctx.now, ctx.tz, "future", SCHEDULED_EXAMPLE)
+        raise UserError(f"When is it? Add `when:`. Try: `{SCHEDULED_EXAMPLE}`", field="when")
+    start = parse_when(cmd.when, ctx.now, ctx.tz, "future", SCHEDULED_EXAMPLE, field="when")
     if start <= ctx.now:
         raise UserError(
             f"{fmt_when(start, ctx.tz)} has already passed. If you met, log it: "
-            f"`/rapport log {cmd.name} when: {cmd.when}`"
+            f"`/rapport log {cmd.name} when: {cmd.when}`",
+            field="when",
         )
     if not names_time_of_day(cmd.when):
         day = start.astimezone(ctx.tz)
         raise UserError(
             f"What time on {day:%a} {day.day} {day:%b}? I need it for your prep kit and the twenty-minute check: "
-            f"`/rapport scheduled {cmd.name} when: {cmd.when} 12:30`"
+            f"`/rapport scheduled {cmd.name} when: {cmd.when} 12:30`",
+            field="when",
         )
     contact, created = await find_contact(ctx, cmd.name, "scheduled", create=True)
     # A second date with someone you're already due to meet moves that meeting.

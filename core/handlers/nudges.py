@@ -136,13 +136,14 @@ async def snooze(ctx: Ctx, cmd: c.Snooze) -> Reply:
     waiting = nudge.status == "pending" and nudge.due_at > ctx.now
     why = ""
     if cmd.until:
-        due = parse_when(cmd.until, ctx.now, ctx.tz, "future", SNOOZE_EXAMPLE, day_time=rules.MORNING)
+        due = parse_when(cmd.until, ctx.now, ctx.tz, "future", SNOOZE_EXAMPLE, field="until", day_time=rules.MORNING)
         if due <= ctx.now:
-            raise UserError(f"{fmt_when(due, ctx.tz)} has already passed. Try: `/rapport snooze {nudge.id} until: tomorrow 9am`")
+            raise UserError(f"{fmt_when(due, ctx.tz)} has already passed. Try: `/rapport snooze {nudge.id} until: tomorrow 9am`", field="until")
         if waiting and due <= nudge.due_at:
             raise UserError(
                 f"#{nudge.id} is due {fmt_when(nudge.due_at, ctx.tz)} already; a snooze only moves it later. "
-                f"Try: `/rapport snooze {nudge.id} until: {_later_example(nudge, ctx)}`"
+                f"Try: `/rapport snooze {nudge.id} until: {_later_example(nudge, ctx)}`",
+                field="until",
             )
         due = rules.deliverable_at(nudge.kind, due, ctx.who)  # a snooze is for later: respect quiet hours
     else:
@@ -151,7 +152,7 @@ async def snooze(ctx: Ctx, cmd: c.Snooze) -> Reply:
                 f"You told them you'd follow up {fmt_when(nudge.due_at, ctx.tz)}, so I'm keeping that time. "
                 f"To change it, say when: `/rapport snooze {nudge.id} until: {_later_example(nudge, ctx)}`"
             )
-        by = parse_duration(cmd.for_, SNOOZE_EXAMPLE) if cmd.for_ else dt.timedelta(days=1)
+        by = parse_duration(cmd.for_, SNOOZE_EXAMPLE, field="for") if cmd.for_ else dt.timedelta(days=1)
         due = rules.deliverable_at(nudge.kind, rules.snoozed(nudge.due_at if waiting else ctx.now, ctx.now, ctx.who, by), ctx.who)
         if nudge.kind == n.FOLLOW_UP:
             good = rules.on_good_day(due, ctx.who)

@@ -27,15 +27,15 @@ async def reached_out(ctx: Ctx, cmd: c.ReachedOut) -> Reply:
     you were referred to comes with a first message naming the referrer."""
     at = ctx.now
     if cmd.when:
-        at = parse_when(cmd.when, ctx.now, ctx.tz, "past", EXAMPLE, day_time=rules.DAYTIME)
+        at = parse_when(cmd.when, ctx.now, ctx.tz, "past", EXAMPLE, field="when", day_time=rules.DAYTIME)
         if at > ctx.now + dt.timedelta(minutes=5):
             raise UserError(f"{fmt_when(at, ctx.tz)} is still to come. `when:` is when you sent it; the follow-up you "
-                            f"promised goes in `follow-up:`. Try: `{EXAMPLE}`")
+                            f"promised goes in `follow-up:`. Try: `{EXAMPLE}`", field="when")
     promised = None
     if cmd.follow_up:
-        promised = parse_when(cmd.follow_up, ctx.now, ctx.tz, "future", EXAMPLE, day_time=rules.MORNING)
+        promised = parse_when(cmd.follow_up, ctx.now, ctx.tz, "future", EXAMPLE, field="follow-up", day_time=rules.MORNING)
         if promised <= ctx.now:
-            raise UserError(f"{fmt_when(promised, ctx.tz)} has already passed; pick a time to come. Try: `{EXAMPLE}`")
+            raise UserError(f"{fmt_when(promised, ctx.tz)} has already passed; pick a time to come. Try: `{EXAMPLE}`", field="follow-up")
     contact, created = await find_contact(ctx, cmd.name, "reached-out", create=True)
     first = await ctx.session.scalar(select(Outreach.id).where(Outreach.contact_id == contact.id).limit(1)) is None
     outreach = Outreach(member_id=ctx.member.id, contact_id=contact.id, at=at, via=cmd.via)
