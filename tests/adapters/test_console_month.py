@@ -104,7 +104,7 @@ async def test_a_month_with_rapport(walk):
     out = await walk.until(la(2026, 12, 1, 12, 0))
     assert "Follow up with Bob Li" in out and "Jane Doe suggested I get in touch." in out
     follow = nudge_id(out, "Follow up with Bob Li")
-    out = await walk.say(f"snooze {follow} for: 1 day")
+    out = await walk.say(f"press nudge:snooze:{follow} for: 1 day")  # the Snooze button's form, in one line
     assert "until Wed 2 Dec 2026, 12:00 PST" in out
 
     # He answers; a meeting on Thursday; prep the day before, and the twenty-minute check.
