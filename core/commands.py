@@ -55,10 +55,11 @@ class Goal(Command):
 
 @dataclass(frozen=True)
 class Add(Command):
-    """Adds a contact.
+    """Adds a contact, or updates one you already have.
 
-    `referred-by:` names who pointed you to them, so your pitch can say
-    "I was referred to you by ...".
+    `referred-by:` names who pointed you to them; the reply then has a first message that
+    opens "I was referred to you by ...". `Jane Doe (Acme)` picks one of two people with
+    the same name, or adds a second one.
     """
 
     verb: ClassVar[str] = "add"
