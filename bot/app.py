@@ -59,6 +59,9 @@ class App:
         self.db = Database(self.engine)
         self.core = Rapport(self.db, self.clock, self.settings.default_tz, self.settings.admin_ids)
         self.core.on_change(self.kick)
+        # dateparser loads its language data on first use (a second or two): do it now, in
+        # a thread, rather than in the first member's command.
+        self._warm = asyncio.ensure_future(asyncio.to_thread(_warm_dates))
         return self.core
 
     def add_deliverer(self, platform: str, deliverer: Deliverer) -> None:
@@ -184,6 +187,17 @@ def data_location(database_url: str) -> str:
     if url.get_backend_name() == "sqlite":
         return str(Path(url.database or "rapport.db").resolve()) if url.database not in (None, "", ":memory:") else "memory only"
     return f"the {url.get_backend_name()} database {url.database or ''} on {url.host or 'localhost'}".replace("  ", " ")
+
+
+def _warm_dates() -> None:
+    from zoneinfo import ZoneInfo
+
+    from core.timeparse import parse_when
+
+    try:
+        parse_when("next Tuesday 10am", dt.datetime.now(dt.UTC), ZoneInfo("UTC"), "future", "")
+    except Exception:  # a warm-up must never stop start-up
+        log.debug("date parser warm-up failed", exc_info=True)
 
 
 async def run_console(settings: Settings, inp=None, out=None) -> None:
