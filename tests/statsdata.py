@@ -108,7 +108,7 @@ async def seed(session: AsyncSession, now: dt.datetime) -> Seeded:
                  first_offer_at=now - d(days=10) + d(minutes=30))
     r2 = request(sid, ca, now - d(days=5), what="Data science mentor", status="closed",
                  first_offer_at=now - d(days=5) + d(hours=5), closed_at=now - d(days=1))
-    r3 = request(sue, ca, now - d(days=4), what="Product marketing", target_member_id=hana.id, status="accepted",
+    request(sue, ca, now - d(days=4), what="Product marketing", target_member_id=hana.id, status="accepted",
                  first_offer_at=now - d(days=2), answered_at=now - d(days=2))
     request(sue, ca, now - d(days=2), what="Nursing leadership in hospitals", status="open")
     r5 = request(sam, ca, now - d(days=40), what="product marketing", status="closed",
