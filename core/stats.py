@@ -56,14 +56,15 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Integer,
     and_,
     case,
     cast,
-    exists,
     extract,
     func,
-    or_,
+    literal,
+    literal_column,
     select,
     union_all,
 )
@@ -214,51 +215,68 @@ class Funnel:
         )
 
 
-def _brought_meeting(request: Any, dialect: str, *, thanked: bool) -> ColumnElement[bool]:
-    """EXISTS a held meeting of the seeker, at or after the request, with a person the
-    request brought them (an offer's contact, or the member who accepted a direct ask)."""
-    target = aliased(Member)
-    # Each subquery names the outer request explicitly: auto-correlation only reaches the
-    # enclosing SELECT, and these sit two levels down (IN inside EXISTS).
-    via_offer = (
-        select(IntroOffer.contact_id)
-        .where(IntroOffer.request_id == request.id, IntroOffer.contact_id.is_not(None))
-        .correlate(request)
-    )
-    via_accept = (
-        select(ContactRow.id)
-        .join(target, target.id == request.target_member_id)
-        .where(
-            request.status == "accepted",
-            ContactRow.member_id == request.member_id,
-            ContactRow.linked_user_id == target.user_id,
-        )
-        .correlate(request)
-    )
-    conditions: list[ColumnElement[bool]] = [
-        Meeting.member_id == request.member_id,
-        Meeting.status == "held",
-        Meeting.at >= request.created_at,
-        or_(Meeting.contact_id.in_(via_offer), Meeting.contact_id.in_(via_accept)),
-    ]
-    if thanked:
-        conditions += [
-            Meeting.thanked_at.is_not(None),
-            _seconds_between(Meeting.at, Meeting.thanked_at, dialect) <= THANK_WINDOW,
-        ]
-    return exists(select(Meeting.id).where(*conditions).correlate(request))
+def _thanked_in_time(at: Any, thanked_at: Any, dialect: str) -> ColumnElement[bool]:
+    """The meeting at ``at`` was thanked within 24 hours of its start."""
+    if dialect == "postgresql":
+        # Interval arithmetic on timestamptz: cheaper than extracting epochs as numerics.
+        return and_(thanked_at.is_not(None), thanked_at <= at + literal_column(f"interval '{THANK_WINDOW} seconds'"))
+    return and_(thanked_at.is_not(None), _seconds_between(at, thanked_at, dialect) <= THANK_WINDOW)
 
 
 async def funnel(session: AsyncSession, community: CommunityKey, period: Period, now: dt.datetime) -> Funnel:
-    """The intro funnel: requests -> with an offer -> met -> thanked within 24 h -> landed."""
+    """The intro funnel: requests -> with an offer -> met -> thanked within 24 h -> landed.
+
+    Set-based, so it stays fast on a big community: the requests in scope; the people each
+    one brought (offers' contacts, and the seeker's contact linked to whoever accepted a
+    direct ask); the seeker's held meetings with those people at or after the request, one
+    row per request with whether any was thanked in time; then one pass of counts."""
     dialect = _dialect(session)
-    request = aliased(IntroRequest)
+    requests = (
+        select(
+            IntroRequest.id,
+            IntroRequest.member_id,
+            IntroRequest.created_at,
+            IntroRequest.first_offer_at,
+            IntroRequest.status,
+            IntroRequest.target_member_id,
+        )
+        .where(IntroRequest.community_id == _community_id(community), period.contains(IntroRequest.created_at))
+        .cte("funnel_requests")
+    )
+    target = aliased(Member)
+    brought = union_all(
+        select(IntroOffer.request_id.label("request_id"), IntroOffer.contact_id.label("contact_id"))
+        .join(requests, requests.c.id == IntroOffer.request_id)
+        .where(IntroOffer.contact_id.is_not(None)),
+        select(requests.c.id, ContactRow.id)
+        .join(target, target.id == requests.c.target_member_id)
+        .join(
+            ContactRow,
+            and_(ContactRow.member_id == requests.c.member_id, ContactRow.linked_user_id == target.user_id),
+        )
+        .where(requests.c.status == "accepted"),
+    ).subquery("funnel_brought")
+    thanked_flag = case((_thanked_in_time(Meeting.at, Meeting.thanked_at, dialect), 1), else_=0)
+    met = (
+        select(brought.c.request_id.label("request_id"), func.max(thanked_flag).label("thanked"))
+        .join(requests, requests.c.id == brought.c.request_id)
+        .join(
+            Meeting,
+            and_(
+                Meeting.contact_id == brought.c.contact_id,
+                Meeting.member_id == requests.c.member_id,
+                Meeting.status == "held",
+                Meeting.at >= requests.c.created_at,
+            ),
+        )
+        .group_by(brought.c.request_id)
+        .subquery("funnel_met")
+    )
     seeker = aliased(Member)
-    offered = request.first_offer_at.is_not(None)
-    met = and_(offered, _brought_meeting(request, dialect, thanked=False))
-    thanked = and_(met, _brought_meeting(request, dialect, thanked=True))
-    landed_after = and_(seeker.landed_at.is_not(None), seeker.landed_at >= request.created_at)
-    landed = and_(thanked, landed_after)
+    offered = requests.c.first_offer_at.is_not(None)
+    did_meet = and_(offered, met.c.request_id.is_not(None))
+    did_thank = and_(did_meet, met.c.thanked == 1)
+    landed_after = and_(seeker.landed_at.is_not(None), seeker.landed_at >= requests.c.created_at)
 
     def count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -266,16 +284,16 @@ async def funnel(session: AsyncSession, community: CommunityKey, period: Period,
     row = (
         await session.execute(
             select(
-                func.count(request.id),
+                func.count(requests.c.id),
                 count(offered),
-                count(met),
-                count(thanked),
-                count(landed),
-                func.count(func.distinct(case((landed_after, request.member_id), else_=None))),
+                count(did_meet),
+                count(did_thank),
+                count(and_(did_thank, landed_after)),
+                func.count(func.distinct(case((landed_after, requests.c.member_id), else_=None))),
             )
-            .select_from(request)
-            .join(seeker, seeker.id == request.member_id)
-            .where(request.community_id == _community_id(community), period.contains(request.created_at))
+            .select_from(requests)
+            .join(seeker, seeker.id == requests.c.member_id)
+            .outerjoin(met, met.c.request_id == requests.c.id)
         )
     ).one()
     return Funnel(*(int(v or 0) for v in row))
@@ -524,15 +542,18 @@ def _activity(community: CommunityKey, period: Period) -> Any:
 async def active_members(session: AsyncSession, community: CommunityKey, period: Period, now: dt.datetime) -> int:
     """How many members were active in the period."""
     activity = _activity(community, period)
-    return int(await session.scalar(select(func.count(func.distinct(activity.c.member_id)))) or 0)
+    members = select(activity.c.member_id).distinct().subquery()
+    return int(await session.scalar(select(func.count()).select_from(members)) or 0)
 
 
 @dataclass(frozen=True)
 class WeeklyActive:
     """Active members per week: ``weeks`` pairs each week's Monday (UTC) with its count, every
-    week of the period in order, zeros included. The first and last weeks may be partial."""
+    week of the period in order, zeros included. The first and last weeks may be partial.
+    ``total`` is how many members were active in the period as a whole."""
 
     weeks: tuple[tuple[dt.date, int], ...]
+    total: int = 0
 
 
 def _monday(moment: dt.datetime) -> dt.datetime:
@@ -541,8 +562,19 @@ def _monday(moment: dt.datetime) -> dt.datetime:
     return dt.datetime(monday.year, monday.month, monday.day, tzinfo=dt.UTC)
 
 
+def _week_index(column: Any, anchor: dt.datetime, dialect: str) -> ColumnElement[Any]:
+    """Whole weeks from ``anchor`` (a Monday, 00:00 UTC) to ``column``, in SQL."""
+    if dialect == "postgresql":
+        # Dates subtract to whole days (an integer); integer division by 7 is a floor here.
+        days = cast(func.timezone("UTC", column), Date) - literal(anchor.date(), Date)
+        return days // 7
+    return _floor_div(_epoch(column, dialect) - int(anchor.timestamp()), WEEK, dialect)
+
+
 async def weekly_active(session: AsyncSession, community: CommunityKey, period: Period, now: dt.datetime) -> WeeklyActive:
-    """Active members per week of the period (for all time, from the first member's arrival)."""
+    """Active members per week of the period (for all time, from the first member's arrival),
+    and in the period as a whole, in one query: the distinct (member, week) pairs first (a
+    hash aggregate), then counts per week and of distinct members."""
     dialect = _dialect(session)
     start = period.start
     if start is None:
@@ -555,17 +587,29 @@ async def weekly_active(session: AsyncSession, community: CommunityKey, period: 
             return WeeklyActive(weeks=())
     anchor = _monday(start)
     activity = _activity(community, period)
-    week = _floor_div(_epoch(activity.c.at, dialect) - int(anchor.timestamp()), WEEK, dialect).label("week")
-    counts = {
-        int(w): int(n)
-        for w, n in await session.execute(
-            select(week, func.count(func.distinct(activity.c.member_id))).group_by(week)
+    pairs = (
+        select(activity.c.member_id.label("member_id"), _week_index(activity.c.at, anchor, dialect).label("week"))
+        .distinct()
+        .cte("active_pairs")
+    )
+    rows = await session.execute(
+        union_all(
+            select(pairs.c.week, func.count()).group_by(pairs.c.week),
+            select(literal(-1), func.count(func.distinct(pairs.c.member_id))),
         )
-        if w is not None
-    }
+    )
+    counts: dict[int, int] = {}
+    total = 0
+    for w, n in rows:
+        if w is None:
+            continue
+        if int(w) == -1:
+            total = int(n)
+        else:
+            counts[int(w)] = int(n)
     last = int((period.end - anchor).total_seconds() // WEEK)
     weeks = tuple(((anchor + dt.timedelta(weeks=i)).date(), counts.get(i, 0)) for i in range(last + 1))
-    return WeeklyActive(weeks=weeks)
+    return WeeklyActive(weeks=weeks, total=total)
 
 
 # --- failed nudges ------------------------------------------------------------------------
@@ -679,10 +723,7 @@ async def meetings_thanked(
 ) -> tuple[int, int]:
     """(held meetings in the period, of those thanked within 24 h)."""
     dialect = _dialect(session)
-    in_time = and_(
-        Meeting.thanked_at.is_not(None),
-        _seconds_between(Meeting.at, Meeting.thanked_at, dialect) <= THANK_WINDOW,
-    )
+    in_time = _thanked_in_time(Meeting.at, Meeting.thanked_at, dialect)
     held, thanked = (
         await session.execute(
             select(func.count(Meeting.id), func.coalesce(func.sum(case((in_time, 1), else_=0)), 0)).where(
@@ -701,13 +742,15 @@ async def summary(
     *,
     times: OfferTimes | None = None,
     failed: Failures | None = None,
+    active: int | None = None,
 ) -> Summary:
-    """The headline numbers; pass ``times``/``failed`` already computed to reuse them."""
+    """The headline numbers; pass ``times``/``failed``/``active`` already computed for the
+    same period to reuse them."""
     times = times or await offer_times(session, community, period, now)
     failed = failed or await failures(session, community, period, now)
     held, thanked = await meetings_thanked(session, community, period, now)
     return Summary(
-        active=await active_members(session, community, period, now),
+        active=active if active is not None else await active_members(session, community, period, now),
         meetings=held,
         requests=times.answered + times.waiting,
         offered=times.answered,
@@ -766,14 +809,15 @@ async def dashboard_data(session: AsyncSession, community: CommunityKey, period:
     """Every aggregate of the dashboard, read in the caller's (read) transaction."""
     times = await offer_times(session, community, period, now)
     failed = await failures(session, community, period, now)
+    weekly = await weekly_active(session, community, period, now)
     return DashboardData(
         community=community,
         period=period,
-        summary=await summary(session, community, period, now, times=times, failed=failed),
+        summary=await summary(session, community, period, now, times=times, failed=failed, active=weekly.total),
         funnel=await funnel(session, community, period, now),
         offer_times=times,
         fields=await demand_supply(session, community, period, now),
-        weekly=await weekly_active(session, community, period, now),
+        weekly=weekly,
         failures=failed,
     )
 
