@@ -316,7 +316,12 @@ class DashboardSession(Base):
 
 
 # Indexes on existing tables for the dashboard's aggregates (core/stats.py): requests of a
-# community by date, offers of a request, meetings with a contact (the funnel's "met" step).
+# community by date, offers of a request, meetings with a contact (the funnel's "met" step),
+# and the dates that a period's scans range over (active members, meetings, thank-yous).
 Index("ix_intro_requests_community_created", IntroRequest.community_id, IntroRequest.created_at)
 Index("ix_intro_offers_request", IntroOffer.request_id)
 Index("ix_meetings_contact", Meeting.contact_id)
+Index("ix_meetings_at", Meeting.at)
+Index("ix_meetings_created", Meeting.created_at)
+Index("ix_contacts_created", ContactRow.created_at)
+Index("ix_outreach_at", Outreach.at)

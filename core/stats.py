@@ -51,6 +51,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -748,14 +749,21 @@ async def summary(
     same period to reuse them."""
     times = times or await offer_times(session, community, period, now)
     failed = failed or await failures(session, community, period, now)
-    held, thanked = await meetings_thanked(session, community, period, now)
+    held_thanked = await meetings_thanked(session, community, period, now)
+    if active is None:
+        active = await active_members(session, community, period, now)
+    return make_summary(active, held_thanked, times, failed)
+
+
+def make_summary(active: int, held_thanked: tuple[int, int], times: OfferTimes, failed: Failures) -> Summary:
+    """The summary from parts already computed for one period."""
     return Summary(
-        active=active if active is not None else await active_members(session, community, period, now),
-        meetings=held,
+        active=active,
+        meetings=held_thanked[0],
         requests=times.answered + times.waiting,
         offered=times.answered,
         median_hours=times.median_hours,
-        thanked_in_time=thanked,
+        thanked_in_time=held_thanked[1],
         failed=failed.total,
     )
 
@@ -805,22 +813,33 @@ class DashboardData:
     failures: Failures
 
 
-async def dashboard_data(session: AsyncSession, community: CommunityKey, period: Period, now: dt.datetime) -> DashboardData:
-    """Every aggregate of the dashboard, read in the caller's (read) transaction."""
-    times = await offer_times(session, community, period, now)
-    failed = await failures(session, community, period, now)
-    weekly = await weekly_active(session, community, period, now)
+Part = Callable[[AsyncSession, CommunityKey, Period, dt.datetime], Awaitable[Any]]
+#: The dashboard's independent aggregates, in the order :func:`assemble` takes them.
+PARTS: tuple[Part, ...] = ()  # filled below, once the functions exist
+
+
+def assemble(community: CommunityKey, period: Period, results: Sequence[Any]) -> DashboardData:
+    """A :class:`DashboardData` from the results of :data:`PARTS`, in order."""
+    times, failed, weekly, held_thanked, the_funnel, fields = results
     return DashboardData(
         community=community,
         period=period,
-        summary=await summary(session, community, period, now, times=times, failed=failed, active=weekly.total),
-        funnel=await funnel(session, community, period, now),
+        summary=make_summary(weekly.total, held_thanked, times, failed),
+        funnel=the_funnel,
         offer_times=times,
-        fields=await demand_supply(session, community, period, now),
+        fields=fields,
         weekly=weekly,
         failures=failed,
     )
 
+
+async def dashboard_data(session: AsyncSession, community: CommunityKey, period: Period, now: dt.datetime) -> DashboardData:
+    """Every aggregate of the dashboard, read in the caller's (read) transaction. (The parts
+    are independent: ``core.dashboard`` runs them side by side on PostgreSQL.)"""
+    return assemble(community, period, [await part(session, community, period, now) for part in PARTS])
+
+
+PARTS = (offer_times, failures, weekly_active, meetings_thanked, funnel, demand_supply)
 
 __all__ = [
     "CommunityKey",

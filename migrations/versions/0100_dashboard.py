@@ -1,7 +1,7 @@
 """organizers' dashboard: sign-in links, sessions, and indexes for the aggregates
 
-The dashboard's own tables (``dashboard_links``, ``dashboard_sessions``) and three indexes
-that ``core/stats.py`` leans on. Kept in a file of its own so it can be re-chained when
+The dashboard's own tables (``dashboard_links``, ``dashboard_sessions``) and the indexes
+that ``core/stats.py`` leans on (see the block at the end of ``core/models.py``). Kept in a file of its own so it can be re-chained when
 merged; the signing key, when ``RAPPORT_SECRET_KEY`` is not set, lives in ``meta``.
 
 Revision ID: 0100
@@ -52,9 +52,17 @@ def upgrade() -> None:
     op.create_index("ix_intro_requests_community_created", "intro_requests", ["community_id", "created_at"])
     op.create_index("ix_intro_offers_request", "intro_offers", ["request_id"])
     op.create_index("ix_meetings_contact", "meetings", ["contact_id"])
+    op.create_index("ix_meetings_at", "meetings", ["at"])
+    op.create_index("ix_meetings_created", "meetings", ["created_at"])
+    op.create_index("ix_contacts_created", "contacts", ["created_at"])
+    op.create_index("ix_outreach_at", "outreach", ["at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outreach_at", table_name="outreach")
+    op.drop_index("ix_contacts_created", table_name="contacts")
+    op.drop_index("ix_meetings_created", table_name="meetings")
+    op.drop_index("ix_meetings_at", table_name="meetings")
     op.drop_index("ix_meetings_contact", table_name="meetings")
     op.drop_index("ix_intro_offers_request", table_name="intro_offers")
     op.drop_index("ix_intro_requests_community_created", table_name="intro_requests")
