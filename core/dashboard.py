@@ -48,6 +48,8 @@ from core.models import DashboardLink, DashboardSession, Meta
 LINK_TTL = dt.timedelta(minutes=10)
 SESSION_TTL = dt.timedelta(hours=24)
 PURGE_AFTER = dt.timedelta(days=1)  # expired links and sessions are deleted a day later
+CACHE_TTL = dt.timedelta(minutes=1)  # how long a page's numbers are reused (CSV, period picker)
+CACHE_MAX = 256  # communities x periods kept at most
 LOGIN_PATH = "/dashboard/login/"
 SIGNING_KEY_META = "dashboard_signing_key"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
@@ -179,12 +181,15 @@ class Dashboard:
         secret_key: str | None = None,
         *,
         session_ttl: dt.timedelta = SESSION_TTL,
+        cache_ttl: dt.timedelta = CACHE_TTL,
     ) -> None:
         self.db = db
         self.clock = clock
         self.session_ttl = session_ttl
+        self.cache_ttl = cache_ttl
         self._secret_key = secret_key or None
         self._key: bytes | None = None
+        self._cache: dict[tuple[str, str, str], stats.DashboardData] = {}
 
     # -- the signing key ----------------------------------------------------------------
 
@@ -355,10 +360,26 @@ class Dashboard:
     # -- the numbers ----------------------------------------------------------------------
 
     async def data(self, viewer: Viewer, period_key: str | None) -> stats.DashboardData:
-        """Everything the page shows, for the viewer's community only, in one read."""
+        """Everything the page shows, for the viewer's community only.
+
+        Kept for ``cache_ttl`` (a minute) per community and period, in this process: a CSV
+        download or a step back through the period picker reuses what the page just read
+        (the page says when its numbers were read)."""
         now = self.clock.now()
         period = stats.period_for(period_key, now)
         community = viewer.organizer.community
+        key = (community.platform, community.workspace_id, period.key)
+        cached = self._cache.get(key)
+        if cached is not None and now - cached.period.end < self.cache_ttl:
+            return cached
+        data = await self._read(community, period, now)
+        if self.cache_ttl > dt.timedelta(0):
+            if len(self._cache) >= CACHE_MAX:
+                self._cache.pop(min(self._cache, key=lambda k: self._cache[k].period.end))
+            self._cache[key] = data
+        return data
+
+    async def _read(self, community: stats.CommunityKey, period: stats.Period, now: dt.datetime) -> stats.DashboardData:
         if self.db.dialect != "postgresql":
             async with self.db.read() as session:
                 return await stats.dashboard_data(session, community, period, now)
