@@ -64,8 +64,11 @@ def _install_chromium() -> str | None:
     return f"`apt-get install -y chromium` failed: {done.stderr.strip()[-500:]}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. (Module scope: Playwright's sync API keeps an event loop
+    running in this thread while it is open, which the async tests of other modules can't
+    share.)"""
     problem = _install_chromium()
     if problem:
         pytest.fail(f"The dashboard's browser tests need Chromium. {problem}", pytrace=False)
