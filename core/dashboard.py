@@ -34,7 +34,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -397,10 +397,12 @@ class Dashboard:
         return stats.assemble(community, period, results)
 
 
-def _state(row: object | None, now: dt.datetime) -> LinkState:
+def _state(row: Any, now: dt.datetime) -> LinkState:
+    """A link's state from its (used_at, expires_at) row, or None for no such link."""
     if row is None:
         return "unknown"
-    used_at, expires_at = row  # type: ignore[misc]
+    used_at: dt.datetime | None = row[0]
+    expires_at: dt.datetime = row[1]
     if used_at is not None:
         return "used"
     if expires_at <= now:

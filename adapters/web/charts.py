@@ -31,7 +31,7 @@ def nice_max(value: int) -> int:
     """The top of an axis: ``value`` rounded up to 1, 2 or 5 times a power of ten."""
     if value <= 0:
         return 1
-    power = 10 ** math.floor(math.log10(value))
+    power: int = 10 ** int(math.floor(math.log10(value)))
     for step in (1, 2, 5):
         if value <= step * power:
             return step * power
