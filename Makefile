@@ -17,6 +17,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@$(PY) -m ruff check .
+	@$(PY) -m mypy core
 	@$(PY) -m pytest
 
 lint: $(STAMP)

@@ -10,10 +10,12 @@ from sqlalchemy import select
 from core import commands as c
 from core import nudges as n
 from core import stats
+from core.context import Ctx
+from core.effects import seeker_name
 from core.errors import UserError
-from core.handlers.intros import notify, seeker_name
+from core.handlers.intros import notify
 from core.models import ContactRow, Member
-from core.service import Ctx, handles
+from core.registry import handles
 from core.ui import Reply, Section
 
 ORGANIZERS_ONLY = (
@@ -39,12 +41,12 @@ async def landed(ctx: Ctx, cmd: c.Landed) -> Reply:
         for _ in range(10):
             if not current.referred_by_contact_id or current.referred_by_contact_id in everyone:
                 break
-            current = await ctx.session.get(ContactRow, current.referred_by_contact_id)
-            if current is None:
+            referrer = await ctx.session.get(ContactRow, current.referred_by_contact_id)
+            if referrer is None:
                 break
-            everyone[current.id] = current
+            current = everyone[referrer.id] = referrer
     for contact in everyone.values():
-        await n.schedule(ctx.session, ctx.member, n.LANDED, ctx.now, ctx.now, ctx.core.default_tz, contact_id=contact.id)
+        await n.schedule(ctx.session, ctx.member, n.LANDED, ctx.now, ctx.now, ctx.default_tz, contact_id=contact.id)
     # Community members who referred you get the news from Rapport directly.
     member_ids = {r.referred_by_member_id for r in await ctx.session.scalars(
         select(ContactRow).where(ContactRow.member_id == ctx.member.id, ContactRow.referred_by_member_id.is_not(None)))}
@@ -85,7 +87,7 @@ def parse_channel(text: str) -> tuple[str, str | None]:
 
 
 def _require_organizer(ctx: Ctx) -> None:
-    if not ctx.core.is_organizer(ctx.actor):
+    if not ctx.config.is_organizer(ctx.actor):
         raise UserError(ORGANIZERS_ONLY)
 
 
@@ -120,7 +122,7 @@ async def admin_stats(ctx: Ctx, cmd: c.AdminStats) -> Reply:
     recent = await community_stats(ctx, ctx.now - dt.timedelta(days=30))
     total = await community_stats(ctx, None)
     sections = tuple(
-        Section(title=label, text="", fields=tuple(stats.items())) for label, stats in (("Last 30 days", recent), ("All time", total))
+        Section(title=label, text="", fields=tuple(numbers.items())) for label, numbers in (("Last 30 days", recent), ("All time", total))
     )
     return Reply(title="Community stats", sections=sections,
                  context="Aggregates only; no one's contacts or notes. Failed nudges are DMs a member couldn't receive.")

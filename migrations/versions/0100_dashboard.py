@@ -5,7 +5,7 @@ that ``core/stats.py`` leans on (see the block at the end of ``core/models.py``)
 merged; the signing key, when ``RAPPORT_SECRET_KEY`` is not set, lives in ``meta``.
 
 Revision ID: 0100
-Revises: 0002
+Revises: 0003
 """
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 import core.models
 
 revision = "0100"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
