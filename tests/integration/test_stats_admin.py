@@ -31,3 +31,31 @@ async def test_admin_stats_is_for_organizers_only(engine, core, clock):
     member = Actor(sd.A[0], sd.A[1], "USAM", display_name="Sam")
     reply = await core.run_text(member, "admin stats")
     assert reply.error and "Only organizers" in reply.text
+
+
+async def test_admin_dashboard_hands_an_organizer_a_link_and_refuses_others(engine, core, clock):
+    from core import commands as c
+    from core.service import ORGANIZERS_ONLY
+
+    core.set_public_url("https://rapport.example.org/")
+    member = Actor(sd.A[0], sd.A[1], "USAM", display_name="Sam")
+    refused = await core.run_text(member, "admin dashboard")
+    assert refused.error and refused.text == ORGANIZERS_ONLY
+    organizer = Actor(sd.A[0], sd.A[1], sd.ORGANIZER_A, display_name="Olga", is_organizer=True)
+    reply = await core.run_text(organizer, "admin dashboard")
+    assert not reply.error and reply.title == "Your dashboard link"
+    (button,) = reply.buttons
+    assert button.url.startswith("https://rapport.example.org/dashboard/login/") and not button.action_id
+    assert button.url not in reply.text + reply.context  # only in the button
+    dashboard = Dashboard(Database(engine), clock)
+    token = button.url.rsplit("/", 1)[1]
+    assert await dashboard.link_state(token) == "valid"
+    signed = await dashboard.sign_in(token)
+    assert signed.viewer.organizer == Organizer(*sd.A, sd.ORGANIZER_A)
+    out = await core.run_text(organizer, "admin dashboard logout")
+    assert "one browser" in out.text and await dashboard.viewer(signed.cookie) is None
+    again = await core.run_text(organizer, "admin dashboard logout")
+    assert "nothing to end" in again.text
+    assert c.parse("admin dashboard logout") == c.AdminDashboard(logout="logout")
+    odd = await core.run_text(organizer, "admin dashboard please")
+    assert odd.error and "went wrong" not in odd.text
