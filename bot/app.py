@@ -15,9 +15,11 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
 
+from adapters.web import DashboardRoutes
 from bot.config import ConfigError, Settings
 from bot.web import WebServer
 from core.clock import Clock, SystemClock
+from core.dashboard import Dashboard
 from core.db import Database, make_engine, upgrade
 from core.dispatch import Dispatcher
 from core.ports import Deliverer, Platform
@@ -37,6 +39,7 @@ class App:
         self.clock = clock or SystemClock()
         self.engine = None
         self.db: Database | None = None
+        self.dashboard: Dashboard | None = None
         self.core: Rapport | None = None
         self.dispatcher: Dispatcher | None = None
         self.scheduler: AsyncIOScheduler | None = None
@@ -58,6 +61,10 @@ class App:
         # adapters' own records (through the core) take turns on SQLite.
         self.db = Database(self.engine)
         self.core = Rapport(self.db, self.clock, self.settings.default_tz, self.settings.admin_ids)
+        # The organizers' dashboard on the HTTP listener (its routes go in before it starts).
+        self.dashboard = Dashboard(self.db, self.clock, self.settings.secret_key)
+        secure = (self.settings.public_url or "").lower().startswith("https://")
+        self.web.add_routes(DashboardRoutes(self.dashboard, secure=secure).routes())
         self.core.on_change(self.kick)
         # dateparser loads its language data on first use (a second or two): do it now, in
         # a thread, rather than in the first member's command.
@@ -147,6 +154,8 @@ class App:
         console) carries on without it when the port is taken, saying so once."""
         try:
             await self.web.start()
+            if self.core is not None:
+                self.core.set_public_url(self.web.public_url)  # the real port, also for port 0
         except OSError as err:
             if required:
                 raise ConfigError(

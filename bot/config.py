@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     http_port: int = Field(3000, alias="RAPPORT_HTTP_PORT")
     admins: str = Field("", alias="RAPPORT_ADMINS")
     public_url: str | None = Field(None, alias="RAPPORT_PUBLIC_URL")
+    secret_key: str | None = Field(None, alias="RAPPORT_SECRET_KEY")
 
     slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")

@@ -283,6 +283,18 @@ class AdminStats(Command):
     verb: ClassVar[str] = "admin stats"
 
 
+@dataclass(frozen=True)
+class AdminDashboard(Command):
+    """Organizers: a private sign-in link to the community's web dashboard.
+
+    The link works once, for ten minutes. `admin dashboard logout` ends your dashboard
+    sessions in this community.
+    """
+
+    verb: ClassVar[str] = "admin dashboard"
+    logout: str | None = None
+
+
 KeyKind = Literal["text", "long", "date", "duration", "int", "choice", "contact", "tz", "channel", "member", "word"]
 
 
@@ -634,6 +646,15 @@ SPECS: dict[str, VerbSpec] = {
             organizers=True,
         ),
         VerbSpec(AdminStats, None, False, (), "/rapport admin stats", ORGANIZERS, reads=True, organizers=True),
+        VerbSpec(
+            AdminDashboard,
+            Key("logout", "word", "End your dashboard sessions", 6, choices=("logout",)),
+            False,
+            (),
+            "/rapport admin dashboard",
+            ORGANIZERS,
+            organizers=True,
+        ),
     ]
 }
 

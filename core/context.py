@@ -26,6 +26,9 @@ class Config:
     #: Extra organizers, each with its community: ``slack:T123:U456``, ``discord:<guild>:<user>``,
     #: ``console::<name>``. A bare id (older configurations) counts in every community.
     admins: frozenset[str] = frozenset()
+    #: Where members reach the bot's HTTP listener (links to the dashboard); set by the wiring
+    #: once the listener knows its port.
+    public_url: str = "http://localhost:3000"
 
     def is_organizer(self, actor: Actor) -> bool:
         if actor.is_organizer:

@@ -306,3 +306,57 @@ class Effect(Base):
     result: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+# --- Organizers' dashboard (issue 14) -------------------------------------------------------
+# Sign-in links and sessions for the web dashboard, and the indexes its aggregates use.
+# Created by migrations/versions/0100_dashboard.py. Links and sessions name their community
+# and organizer by platform ids (not member rows): an organizer needs no member row to sign in.
+
+
+class DashboardLink(Base):
+    """A single-use sign-in link. Only the SHA-256 of its token is stored; ``used_at`` is set
+    by a conditional UPDATE, so of two clicks at once exactly one signs in."""
+
+    __tablename__ = "dashboard_links"
+    __table_args__ = (Index("ix_dashboard_links_expires", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class DashboardSession(Base):
+    """A signed-in browser: one organizer, one community, until ``expires_at`` or logout
+    (``ended_at``). Only the SHA-256 of the session id is stored."""
+
+    __tablename__ = "dashboard_sessions"
+    __table_args__ = (
+        Index("ix_dashboard_sessions_expires", "expires_at"),
+        Index("ix_dashboard_sessions_owner", "platform", "workspace_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+# Indexes on existing tables for the dashboard's aggregates (core/stats.py): requests of a
+# community by date, offers of a request, meetings with a contact (the funnel's "met" step),
+# and the dates that a period's scans range over (active members, meetings, thank-yous).
+Index("ix_intro_requests_community_created", IntroRequest.community_id, IntroRequest.created_at)
+Index("ix_intro_offers_request", IntroOffer.request_id)
+Index("ix_meetings_contact", Meeting.contact_id)
+Index("ix_meetings_at", Meeting.at)
+Index("ix_meetings_created", Meeting.created_at)
+Index("ix_contacts_created", ContactRow.created_at)
+Index("ix_outreach_at", Outreach.at)

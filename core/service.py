@@ -67,6 +67,10 @@ class Rapport:
     def default_tz(self) -> str:
         return self.config.default_tz
 
+    def set_public_url(self, url: str) -> None:
+        """The bot's public base URL, for links handlers hand out (the dashboard's)."""
+        self.config = replace(self.config, public_url=url.rstrip("/"))
+
     def on_change(self, listener: Callable[[], None]) -> None:
         """``listener`` runs after a command commits (the dispatcher uses it to sweep soon)."""
         self._listeners.append(listener)

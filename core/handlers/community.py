@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import statistics
-from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import select
 
 from core import commands as c
 from core import nudges as n
+from core import stats
 from core.context import Ctx
 from core.effects import seeker_name
 from core.errors import UserError
 from core.handlers.intros import notify
-from core.models import ContactRow, IntroRequest, Meeting, Member, Nudge, Outreach
+from core.models import ContactRow, Member
 from core.registry import handles
 from core.ui import Reply, Section
 
@@ -106,50 +104,15 @@ async def admin_channel(ctx: Ctx, cmd: c.AdminChannel) -> Reply:
                  text="Members ask with `/rapport intro <what they seek>`; make sure I'm in that channel.")
 
 
-def _median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
-def _fmt_hours(hours: float | None) -> str:
-    if hours is None:
-        return "n/a"
-    if hours < 1:
-        return f"{round(hours * 60)} min"
-    if hours < 48:
-        return f"{hours:.1f} h"
-    return f"{hours / 24:.1f} days"
-
-
 async def community_stats(ctx: Ctx, since: dt.datetime | None) -> dict[str, str]:
-    """Aggregates for this community since ``since`` (None: all time). Never anyone's notes."""
-    members = select(Member.id).where(Member.platform == ctx.member.platform, Member.workspace_id == ctx.member.workspace_id)
+    """Aggregates for this community since ``since`` (None: all time). Never anyone's notes.
 
-    def after(column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
-        return column >= since if since is not None else column.is_not(None)
-
-    active = set(await ctx.session.scalars(select(Meeting.member_id).distinct().where(Meeting.member_id.in_(members), after(Meeting.created_at))))
-    active |= set(await ctx.session.scalars(select(ContactRow.member_id).distinct().where(ContactRow.member_id.in_(members), after(ContactRow.created_at))))
-    active |= set(await ctx.session.scalars(select(Outreach.member_id).distinct().where(Outreach.member_id.in_(members), after(Outreach.at))))
-    active |= set(await ctx.session.scalars(select(IntroRequest.member_id).distinct().where(IntroRequest.member_id.in_(members), after(IntroRequest.created_at))))
-    held = list(await ctx.session.execute(
-        select(Meeting.at, Meeting.thanked_at).where(Meeting.member_id.in_(members), Meeting.status == "held", after(Meeting.at))))
-    thanked_in_time = sum(1 for at, thanked in held if thanked is not None and thanked <= at + dt.timedelta(hours=24))
-    requests = list(await ctx.session.execute(
-        select(IntroRequest.created_at, IntroRequest.first_offer_at).where(
-            IntroRequest.member_id.in_(members), after(IntroRequest.created_at))))
-    answered = [(first - created).total_seconds() / 3600 for created, first in requests if first is not None]
-    failed = await ctx.session.scalar(select(func.count(Nudge.id)).where(
-        Nudge.member_id.in_(members), Nudge.status == "failed", after(Nudge.closed_at))) or 0
-    share = f"{len(answered)} of {len(requests)} ({round(100 * len(answered) / len(requests))}%)" if requests else "0 of 0"
-    thanks = f"{thanked_in_time} of {len(held)} ({round(100 * thanked_in_time / len(held))}%)" if held else "0 of 0"
-    return {
-        "Active members": str(len(active)),
-        "Meetings logged": str(len(held)),
-        "Intro requests with an offer": share,
-        "Median time to first offer": _fmt_hours(_median(answered)),
-        "Thank-yous within 24 h": thanks,
-        "Failed nudges": str(failed),
-    }
+    The numbers come from ``core.stats`` (the query layer the web dashboard uses too), so
+    chat and the page always agree."""
+    community = stats.CommunityKey(ctx.member.platform, ctx.member.workspace_id)
+    period = stats.Period(since, ctx.now, "") if since is not None else stats.Period.all_time(ctx.now)
+    summary = await stats.summary(ctx.session, community, period, ctx.now)
+    return dict(stats.summary_fields(summary))
 
 
 @handles(c.AdminStats)
@@ -159,7 +122,7 @@ async def admin_stats(ctx: Ctx, cmd: c.AdminStats) -> Reply:
     recent = await community_stats(ctx, ctx.now - dt.timedelta(days=30))
     total = await community_stats(ctx, None)
     sections = tuple(
-        Section(title=label, text="", fields=tuple(stats.items())) for label, stats in (("Last 30 days", recent), ("All time", total))
+        Section(title=label, text="", fields=tuple(numbers.items())) for label, numbers in (("Last 30 days", recent), ("All time", total))
     )
     return Reply(title="Community stats", sections=sections,
                  context="Aggregates only; no one's contacts or notes. Failed nudges are DMs a member couldn't receive.")

@@ -263,7 +263,7 @@ async def test_admin_stats_on_known_data(core, alice, bob, carol, org, platform,
     await core.press(carol, "intro:glad:1")
     stats = await ok(core, org, "admin stats")
     recent = dict(stats.sections[0].fields)
-    assert recent["Active members"] == "2"
+    assert recent["Active members"] == "3"  # alice and bob asked; carol offered (core/stats.py)
     assert recent["Meetings logged"] == "2"
     assert recent["Intro requests with an offer"] == "1 of 2 (50%)"
     assert recent["Median time to first offer"] == "3.0 h"
