@@ -14,17 +14,27 @@ import time
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import ConfigError, Settings
+from bot.metrics import Metrics
 from bot.web import WebServer
 from core.clock import Clock, SystemClock
-from core.db import WriteGate, make_engine, make_sessionmaker, upgrade
+from core.db import (
+    WriteGate,
+    current_revision,
+    head_revision,
+    make_engine,
+    make_sessionmaker,
+    upgrade,
+)
 from core.dispatch import Dispatcher
 from core.ports import Deliverer, Platform
 from core.service import Rapport
+from core.telemetry import LOG_FIELDS
 
 log = logging.getLogger(__name__)
 
 SWEEP_JOB = "rapport-dispatch"
 KICK_GAP = 0.25  # seconds between sweeps that commands trigger
+SHUTDOWN_BUDGET = 9.5  # seconds from SIGTERM to exit (SPEC: within 10 s)
 
 
 class App:
@@ -47,16 +57,60 @@ class App:
         self._idle.set()
         self.gate: WriteGate | None = None
         self.web = WebServer(settings.http_host, settings.http_port, settings.public_url)
+        self.metrics = Metrics()
+        self.web.add_routes(self.metrics.routes())
+        self.metrics.read_readiness_with(self._ready)
+        self._head: str | None = None
 
     async def open(self) -> Rapport:
         """Connects, migrates, builds the core. Adapters are added before ``start_dispatch``."""
         self.engine = make_engine(self.settings.database_url)
         await upgrade(self.engine)
+        self._head = head_revision()
+        self.web.add_check("database", self._check_database)
+        self.web.add_check("migrations", self._check_migrations)
+        self.metrics.read_oldest_due_with(self.oldest_due_age)
         self.sessionmaker = make_sessionmaker(self.engine)
         self.gate = WriteGate.for_engine(self.engine)  # commands and sweeps take turns on SQLite
-        self.core = Rapport(self.sessionmaker, self.clock, self.settings.default_tz, self.settings.admin_ids, gate=self.gate)
+        self.core = Rapport(self.sessionmaker, self.clock, self.settings.default_tz, self.settings.admin_ids, gate=self.gate,
+                            telemetry=self.metrics)
         self.core.on_change(self.kick)
         return self.core
+
+    # -- health and metrics --------------------------------------------------------------
+
+    async def _check_database(self) -> str | None:
+        assert self.engine is not None
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+        return None
+
+    async def _check_migrations(self) -> str | None:
+        assert self.engine is not None
+        current = await current_revision(self.engine)
+        return None if current == self._head else f"database at {current}, code at {self._head}"
+
+    async def _ready(self) -> bool:
+        ready, _ = await self.web.readiness()
+        return ready
+
+    async def oldest_due_age(self) -> float:
+        """Seconds since the oldest nudge that is due and not yet sent fell due (0 when none)."""
+        from sqlalchemy import func, select
+
+        from core.models import Nudge
+
+        assert self.sessionmaker is not None
+        now = self.clock.now()
+        async with self.sessionmaker() as session:
+            oldest = None
+            for status in ("pending", "sending"):  # each an index range on (status, due_at)
+                due = await session.scalar(
+                    select(func.min(Nudge.due_at)).where(Nudge.status == status, Nudge.due_at <= now)
+                )
+                if due is not None and (oldest is None or due < oldest):
+                    oldest = due
+        return max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
 
     def add_deliverer(self, platform: str, deliverer: Deliverer) -> None:
         """Nudges of members on ``platform`` go through ``deliverer``."""
@@ -71,7 +125,10 @@ class App:
     def start_dispatch(self) -> None:
         """Runs a sweep now (nudges that fell due while the bot was down) and every interval."""
         assert self.sessionmaker is not None
-        self.dispatcher = Dispatcher(self.sessionmaker, self.clock, self.deliverers, self.settings.default_tz, gate=self.gate)
+        self.dispatcher = Dispatcher(
+            self.sessionmaker, self.clock, self.deliverers, self.settings.default_tz, gate=self.gate,
+            lease=dt.timedelta(seconds=self.settings.dispatch_lease), telemetry=self.metrics,
+        )
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self.scheduler.add_job(
             self._sweep,
@@ -89,6 +146,9 @@ class App:
 
     async def _sweep(self) -> None:
         assert self.dispatcher is not None
+        # A kicked sweep's task copies the context of the command that kicked it: its log
+        # lines are not that command's.
+        LOG_FIELDS.set({})
         self._sweeping = True
         self._idle.clear()
         try:
@@ -144,15 +204,25 @@ class App:
         if self.dispatcher is not None:
             await self._sweep()
 
-    async def close(self) -> None:
-        """Stops sweeping, lets a sweep in flight finish its marks (8 s at most), then disconnects."""
+    def begin_shutdown(self) -> None:
+        """The first step of stopping: ``/readyz`` turns 503 and no new sweep starts (one
+        under way finishes). Commands still arriving are answered until the listener closes."""
         self._closing = True
-        await self.web.stop()
+        self.web.drain()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.pause()  # shutdown() would cancel a running sweep mid-mark
+
+    async def close(self, grace: float = 8.0) -> None:
+        """Stops sweeping, lets a sweep in flight finish its marks (``grace`` seconds at most),
+        then disconnects."""
+        self.begin_shutdown()
+        await self.web.stop()
+        if self.scheduler is not None and self.scheduler.running:
             if self._sweeping:
                 try:
-                    async with asyncio.timeout(8):
+                    async with asyncio.timeout(grace):
                         await self._idle.wait()
                 except TimeoutError:
                     log.warning("a sweep was still running at shutdown; its nudges go out after their lease")
@@ -196,6 +266,7 @@ async def run(settings: Settings) -> None:
         except NotImplementedError:  # pragma: no cover - not on this platform
             pass
     runners = []
+    serving = False
     try:
         if settings.slack_enabled:
             from adapters.slack.runner import start_slack
@@ -207,14 +278,27 @@ async def run(settings: Settings) -> None:
             runners.append(await start_discord(app))
         await app.start_web()
         app.start_dispatch()
+        serving = True
         log.info("Rapport is running (%s)", ", ".join(app.deliverers))
         await stop.wait()
     finally:
-        log.info("stopping: no new work; finishing what is in flight")
+        # SIGTERM: /readyz turns 503 at once; the load balancer's health checks see it
+        # within RAPPORT_DRAIN_SECONDS while requests still get answers; then the listener
+        # closes, work in flight finishes, and the process exits, all within 10 s.
+        deadline = time.monotonic() + SHUTDOWN_BUDGET
+
+        def left(cap: float) -> float:
+            return max(0.1, min(cap, deadline - time.monotonic()))
+
+        log.info("stopping: /readyz answers 503 now; finishing what is in flight")
+        app.begin_shutdown()
+        if serving:
+            await asyncio.sleep(left(settings.drain_seconds))
         await app.web.stop()
         for runner in reversed(runners):
             try:
-                await asyncio.wait_for(runner.stop(), timeout=8)
+                await asyncio.wait_for(runner.stop(), timeout=left(8))
             except Exception:
                 log.exception("adapter stop failed")
-        await app.close()
+        await app.close(grace=left(8))
+        log.info("stopped")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,9 +25,14 @@ from core.errors import UserError
 from core.models import Community, Member
 from core.ports import Platform
 from core.rules import MemberTime, parse_clock
+from core.telemetry import ERROR, OK, REFUSED, NoTelemetry, Telemetry, log_fields
 from core.ui import Reply
 
 log = logging.getLogger(__name__)
+
+OOPS = "Something went wrong saving that; nothing was changed. Please try again."
+# Set while an entry point is being observed, so a press that runs a verb counts once.
+_OBSERVING: ContextVar[bool] = ContextVar("rapport_observing", default=False)
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,7 @@ class Rapport:
         default_tz: str = "UTC",
         admins: frozenset[str] = frozenset(),
         gate: WriteGate | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         from core import handlers  # noqa: F401  - registers the handlers
 
@@ -143,6 +151,7 @@ class Rapport:
         self.admins = admins
         self.platforms: dict[str, Platform] = {}
         self._listeners: list[Callable[[], None]] = []
+        self.telemetry: Telemetry = telemetry or NoTelemetry()
 
     def register_platform(self, name: str, platform: Platform) -> None:
         """Makes a platform's channel posts and conversations available to handlers."""
@@ -154,16 +163,39 @@ class Rapport:
 
     # -- entry points -----------------------------------------------------------------
 
+    async def _observed(self, verb: str, actor: Actor, work: Callable[[], Awaitable[Reply]]) -> Reply:
+        """Runs an entry point with its verb, platform and workspace on every log line, and
+        tells the telemetry how it ended and how long it took (once per entry point)."""
+        if _OBSERVING.get():
+            return await work()
+        token = _OBSERVING.set(True)
+        started = time.perf_counter()  # a duration, not a reading of the clock
+        try:
+            with log_fields(verb=verb, platform=actor.platform, workspace=actor.workspace_id):
+                reply = await work()
+        finally:
+            _OBSERVING.reset(token)
+        outcome = (ERROR if reply.text == OOPS else REFUSED) if reply.error else OK
+        try:
+            self.telemetry.command_finished(verb, actor.platform, outcome, time.perf_counter() - started)
+        except Exception:  # an observer must never break a reply
+            log.exception("telemetry failed")
+        return reply
+
     async def run_text(self, actor: Actor, text: str) -> Reply:
         """Parses and runs one line of the text grammar."""
         try:
             command = c.parse(text)
         except UserError as err:
-            return Reply.fail(err.message)
+            message, first = err.message, (text.split() or ["help"])[0].lower()
+            return await self._observed(first if first in c.SPECS else "unknown", actor, lambda: _fail(message))
         return await self.execute(actor, command)
 
     async def execute(self, actor: Actor, command: c.Command) -> Reply:
         """Runs a command in one transaction; a form opens for a bare creating verb."""
+        return await self._observed(command.verb, actor, lambda: self._execute(actor, command))
+
+    async def _execute(self, actor: Actor, command: c.Command) -> Reply:
         from core.forms import form_for
 
         spec = c.SPECS[command.verb]
@@ -182,6 +214,9 @@ class Rapport:
 
     async def press(self, actor: Actor, action_id: str) -> Reply:
         """A button press. Action ids are stable, e.g. ``nudge:done:42``."""
+        return await self._observed("button", actor, lambda: self._press(actor, action_id))
+
+    async def _press(self, actor: Actor, action_id: str) -> Reply:
         prefix, _, rest = action_id.partition(":")
         handler = BUTTONS.get(prefix)
         if handler is None:
@@ -191,6 +226,10 @@ class Rapport:
 
     async def submit(self, actor: Actor, form_id: str, values: dict[str, str]) -> Reply:
         """A form submission: ``form:<verb>`` runs the verb with the fields' values."""
+        verb = form_id.partition(":")[2].partition(":")[0]
+        return await self._observed(verb if verb in c.SPECS else "form", actor, lambda: self._submit(actor, form_id, values))
+
+    async def _submit(self, actor: Actor, form_id: str, values: dict[str, str]) -> Reply:
         from core.forms import command_from_form
 
         kind, _, rest = form_id.partition(":")
@@ -229,7 +268,7 @@ class Rapport:
                 # A bug must not leave the member without an answer; the transaction rolled back.
                 log.exception("command failed")
                 break
-        return Reply.fail("Something went wrong saving that; nothing was changed. Please try again.")
+        return Reply.fail(OOPS)
 
     def _notify(self) -> None:
         for listener in self._listeners:
@@ -286,3 +325,7 @@ class Rapport:
 
     def is_organizer(self, actor: Actor) -> bool:
         return actor.is_organizer or actor.user_id in self.admins
+
+
+async def _fail(message: str) -> Reply:
+    return Reply.fail(message)
