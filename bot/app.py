@@ -61,12 +61,17 @@ class App:
         self.web.add_routes(self.metrics.routes())
         self.metrics.read_readiness_with(self._ready)
         self._head: str | None = None
+        self.health_engine = None
 
     async def open(self) -> Rapport:
         """Connects, migrates, builds the core. Adapters are added before ``start_dispatch``."""
         self.engine = make_engine(self.settings.database_url)
         await upgrade(self.engine)
         self._head = head_revision()
+        # Health checks get a connection of their own: under load the commands' pool may be
+        # all in use, and a busy process is not an unready one.
+        self.health_engine = (make_engine(self.settings.database_url, pool_size=1, max_overflow=1)
+                              if self.engine.dialect.name == "postgresql" else self.engine)
         self.web.add_check("database", self._check_database)
         self.web.add_check("migrations", self._check_migrations)
         self.metrics.read_oldest_due_with(self.oldest_due_age)
@@ -80,14 +85,14 @@ class App:
     # -- health and metrics --------------------------------------------------------------
 
     async def _check_database(self) -> str | None:
-        assert self.engine is not None
-        async with self.engine.connect() as conn:
+        assert self.health_engine is not None
+        async with self.health_engine.connect() as conn:
             await conn.exec_driver_sql("SELECT 1")
         return None
 
     async def _check_migrations(self) -> str | None:
-        assert self.engine is not None
-        current = await current_revision(self.engine)
+        assert self.health_engine is not None
+        current = await current_revision(self.health_engine)
         return None if current == self._head else f"database at {current}, code at {self._head}"
 
     async def _ready(self) -> bool:
@@ -227,6 +232,8 @@ class App:
                 except TimeoutError:
                     log.warning("a sweep was still running at shutdown; its nudges go out after their lease")
             self.scheduler.shutdown(wait=False)
+        if self.health_engine is not None and self.health_engine is not self.engine:
+            await self.health_engine.dispose()
         if self.engine is not None:
             await self.engine.dispose()
 

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 CHECK_TIMEOUT = 2.0  # seconds one readiness check may take before it counts as failed
+READY_CACHE = 0.5  # seconds a readiness result is reused
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 # A readiness check: returns None when fine, else a short reason (no secrets, no member data).
@@ -43,6 +44,9 @@ class WebServer:
         self.app.router.add_get(READY_PATH, self.readyz)
         self._runner: web.AppRunner | None = None
         self._checks: dict[str, Check] = {}
+        self.ready_cache = READY_CACHE
+        self._last: tuple[float, tuple[bool, dict[str, str]]] | None = None
+        self._running: asyncio.Future | None = None
         self.draining = False
 
     def add_check(self, name: str, check: Check) -> None:
@@ -54,8 +58,21 @@ class WebServer:
         self.draining = True
 
     async def readiness(self) -> tuple[bool, dict[str, str]]:
-        """Runs every check at once: ``(ready, {name: "ok" or the reason})``."""
+        """Runs every check at once: ``(ready, {name: "ok" or the reason})``. Concurrent asks
+        share one run, and a result is reused for ``READY_CACHE`` seconds, so a load
+        balancer's health checks from several places cost one round of checks."""
+        if self.draining:  # answered at once: no check can make a leaving process ready
+            return False, {"draining": "shutting down"}
+        loop = asyncio.get_running_loop()
+        if self._last is not None and loop.time() - self._last[0] < self.ready_cache:
+            return self._last[1]
+        if self._running is None or self._running.done():
+            self._running = asyncio.ensure_future(self._run_checks())
+        result = await asyncio.shield(self._running)
+        self._last = (loop.time(), result)
+        return result
 
+    async def _run_checks(self) -> tuple[bool, dict[str, str]]:
         async def run(check: Check) -> str | None:
             try:
                 async with asyncio.timeout(CHECK_TIMEOUT):
@@ -65,8 +82,6 @@ class WebServer:
             except Exception as err:
                 return f"failed ({type(err).__name__})"
 
-        if self.draining:  # answered at once: no check can make a leaving process ready
-            return False, {"draining": "shutting down"}
         names = list(self._checks)
         results = await asyncio.gather(*(run(self._checks[n]) for n in names))
         report = {name: reason or "ok" for name, reason in zip(names, results, strict=True)}

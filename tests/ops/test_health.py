@@ -40,6 +40,7 @@ async def test_readyz_reports_each_check_and_turns_503_on_drain():
         return state["db"]
 
     web.add_check("database", database)
+    web.ready_cache = 0  # every ask runs the checks
     await web.start()
     base = f"http://127.0.0.1:{web.port}"
     try:

@@ -27,9 +27,12 @@ CONFIG = """\
 global
     maxconn 4096
     stats socket {sock} mode 600 level admin
+    log stdout format raw local0 notice
 
 defaults
     mode http
+    log global
+    option log-health-checks
     timeout connect 1s
     timeout check 3s
     timeout client 30s
@@ -165,6 +168,9 @@ class Balancer:
                 requests=int(row.get("stot") or 0),
             )
         return out
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
 
     async def stop(self) -> None:
         if self.proc is not None and self.proc.returncode is None:

@@ -16,17 +16,18 @@ from core.models import ContactRow, Meeting, Member, Nudge
 
 
 async def seed_due_nudges(url: str, count: int, *, workspaces: int = 200, per_member: int = 5,
-                          now: dt.datetime | None = None) -> list[int]:
-    """Adds ``count`` due thank-you nudges; returns their ids."""
+                          now: dt.datetime | None = None, tag: str = "") -> list[int]:
+    """Adds ``count`` due thank-you nudges for new members (``tag`` keeps their ids apart
+    from an earlier call's); returns the nudges' ids."""
     now = now or dt.datetime.now(dt.UTC)
     members = max(1, count // per_member)
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
             member_rows = [
-                {"platform": "slack", "workspace_id": f"TS{i % workspaces:04d}", "user_id": f"UN{i:05d}",
+                {"platform": "slack", "workspace_id": f"TS{i % workspaces:04d}", "user_id": f"UN{tag}{i:05d}",
                  "display_name": f"Seeker {i}", "quiet_start": "00:00", "quiet_end": "00:00", "stay_in_touch_days": 90,
-                 "digest": False, "dm_channel_id": f"DUN{i:05d}", "dm_failed_notice": False, "created_at": now}
+                 "digest": False, "dm_channel_id": f"DUN{tag}{i:05d}", "dm_failed_notice": False, "created_at": now}
                 for i in range(members)
             ]
             member_ids = list((await conn.execute(insert(Member).returning(Member.id), member_rows)).scalars())
