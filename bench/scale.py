@@ -51,6 +51,12 @@ async def one(sender, standin, user: str, text: str) -> float:
     return calls[0].at - started
 
 
+def cluster_cpu(cluster) -> float:
+    from tests.scale.cluster import cpu_seconds
+
+    return sum(cpu_seconds(bot.proc.pid) for bot in cluster.bots if bot.proc is not None)
+
+
 async def command_round(sender, standin, users: list[str], commands: int, concurrency: int) -> tuple[float, list[float]]:
     gate = asyncio.Semaphore(concurrency)
 
@@ -107,6 +113,7 @@ async def main(args) -> None:
             clusters[n] = (cluster, lb, url)
 
         results: dict[int, list[tuple[float, list[float]]]] = {1: [], 3: []}
+        cpu: dict[int, list[float]] = {1: [], 3: []}  # bot-process CPU ms per command
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             senders = {n: SlackSender(f"{lb.url}/slack/events", SECRET, standin, http) for n, (_, lb, _) in clusters.items()}
             for n in (1, 3):  # warm-up: members created, caches filled
@@ -114,7 +121,9 @@ async def main(args) -> None:
             for r in range(args.rounds):
                 for n in ((1, 3) if r % 2 == 0 else (3, 1)):
                     await asyncio.sleep(args.idle)  # both clusters idle before each round
+                    before = cluster_cpu(clusters[n][0])
                     results[n].append(await command_round(senders[n], standin, users, args.commands, args.concurrency))
+                    cpu[n].append((cluster_cpu(clusters[n][0]) - before) * 1000 / args.commands)
 
         print(f"{args.commands} signed `/rapport goal ...` per round through HAProxy, {args.concurrency} at a time "
               f"from {len(users)} members, {args.rounds} rounds per side (alternating), PostgreSQL, "
@@ -126,17 +135,21 @@ async def main(args) -> None:
             rate[n] = statistics.median(rates)
             print(f"  {n} process{'es' if n > 1 else '  '}: {rate[n]:6.0f} commands/s (median; rounds "
                   f"{', '.join(f'{x:.0f}' for x in rates)})   p50 {statistics.median(lat):6.1f} ms   "
-                  f"p99 {percentile(lat, 99):6.1f} ms")
-        print(f"  scaling 3 vs 1: {rate[3] / rate[1]:.2f}x")
+                  f"p99 {percentile(lat, 99):6.1f} ms   bot CPU {statistics.median(cpu[n]):.1f} ms/command")
+        print(f"  scaling 3 vs 1: {rate[3] / rate[1]:.2f}x; load average during the run: "
+              f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} (other work on the machine counts)")
 
         cluster, _lb, url = clusters[3]
         await asyncio.sleep(args.idle)
-        nudge_rates = []
+        nudge_rates, nudge_cpu = [], []
         for r in range(2):
+            before = cluster_cpu(cluster)
             nudge_rates.append(await nudge_round(url, args.nudges, tag=f"R{r}"))
+            nudge_cpu.append((cluster_cpu(cluster) - before) * 1000 / args.nudges)
             await asyncio.sleep(args.idle)
         print(f"  nudges: {args.nudges:,} due, delivered by 3 processes to the zero-latency stand-in: "
-              f"{', '.join(f'{x:,.0f}' for x in nudge_rates)} nudges/s")
+              f"{', '.join(f'{x:,.0f}' for x in nudge_rates)} nudges/s; bot CPU "
+              f"{', '.join(f'{x:.1f}' for x in nudge_cpu)} ms/nudge")
     except BaseException:
         for n, (_, lb, _) in clusters.items():
             print(f"--- HAProxy of the {n}-process cluster:\n{lb.log_tail()}")

@@ -169,6 +169,15 @@ class Cluster:
                 bot._log.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def metric_sum(samples: dict[tuple[str, tuple], float], name: str, **labels: str) -> float:
     """Sum of a metric's samples whose labels include ``labels``."""
     total = 0.0
