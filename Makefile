@@ -17,6 +17,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@$(PY) -m ruff check .
+	@$(PY) -m mypy core
 	@$(PY) -m pytest
 
 # The multi-process test alone: three `rapport run` behind HAProxy on PostgreSQL

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 
+from adapters import StartupError
 from bot.config import ConfigError, load_settings
 
 
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(app.run(settings))
     except KeyboardInterrupt:
         pass
-    except ConfigError as err:
+    except (ConfigError, StartupError) as err:
         print(f"rapport: {err}", file=sys.stderr)
         return 2
     return 0

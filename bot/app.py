@@ -17,14 +17,7 @@ from bot.config import ConfigError, Settings
 from bot.metrics import Metrics
 from bot.web import WebServer
 from core.clock import Clock, SystemClock
-from core.db import (
-    WriteGate,
-    current_revision,
-    head_revision,
-    make_engine,
-    make_sessionmaker,
-    upgrade,
-)
+from core.db import Database, current_revision, head_revision, make_engine, upgrade
 from core.dispatch import Dispatcher
 from core.ports import Deliverer, Platform
 from core.service import Rapport
@@ -44,18 +37,18 @@ class App:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine = None
-        self.sessionmaker = None
+        self.db: Database | None = None
         self.core: Rapport | None = None
         self.dispatcher: Dispatcher | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.deliverers: dict[str, Deliverer] = {}
         self._kick_pending = False
         self._sweeping = False
+        self._running = 0  # sweeps in progress (the scheduler's and sweep_now's)
         self._last_start = float("-inf")
         self._closing = False
         self._idle = asyncio.Event()
         self._idle.set()
-        self.gate: WriteGate | None = None
         self.web = WebServer(settings.http_host, settings.http_port, settings.public_url)
         self.metrics = Metrics()
         self.web.add_routes(self.metrics.routes())
@@ -75,11 +68,14 @@ class App:
         self.web.add_check("database", self._check_database)
         self.web.add_check("migrations", self._check_migrations)
         self.metrics.read_oldest_due_with(self.oldest_due_age)
-        self.sessionmaker = make_sessionmaker(self.engine)
-        self.gate = WriteGate.for_engine(self.engine)  # commands and sweeps take turns on SQLite
-        self.core = Rapport(self.sessionmaker, self.clock, self.settings.default_tz, self.settings.admin_ids, gate=self.gate,
-                            telemetry=self.metrics)
+        # The process's one Database, and so its one write gate: commands, sweeps and the
+        # adapters' own records (through the core) take turns on SQLite.
+        self.db = Database(self.engine)
+        self.core = Rapport(self.db, self.clock, self.settings.default_tz, self.settings.admin_ids, telemetry=self.metrics)
         self.core.on_change(self.kick)
+        # dateparser loads its language data on first use (a second or two): do it now, in
+        # a thread, rather than in the first member's command.
+        self._warm = asyncio.ensure_future(asyncio.to_thread(_warm_dates))
         return self.core
 
     # -- health and metrics --------------------------------------------------------------
@@ -105,9 +101,9 @@ class App:
 
         from core.models import Nudge
 
-        assert self.sessionmaker is not None
+        assert self.db is not None
         now = self.clock.now()
-        async with self.sessionmaker() as session:
+        async with self.db.read() as session:
             oldest = None
             for status in ("pending", "sending"):  # each an index range on (status, due_at)
                 due = await session.scalar(
@@ -122,16 +118,24 @@ class App:
         self.deliverers[platform] = deliverer
 
     def add_platform(self, name: str, platform: Platform) -> None:
-        """A full platform: DMs through the dispatcher, channel posts for the core."""
+        """A full platform: DMs, channel posts and conversations, all through the dispatcher."""
         self.add_deliverer(name, platform)
-        assert self.core is not None, "call open() first"
-        self.core.register_platform(name, platform)
+
+    def slack_stores(self):
+        """Slack OAuth's installation and state stores on this process's database (its
+        write gate, its read transactions): ``adapters.slack`` asks for them when
+        ``SLACK_CLIENT_ID`` is set, since adapters don't touch the database themselves."""
+        from bot.slack_store import slack_stores
+
+        assert self.db is not None, "call open() first"
+        assert self.settings.slack_client_id, "Slack OAuth is not configured"
+        return slack_stores(self.db, self.settings.slack_client_id)
 
     def start_dispatch(self) -> None:
         """Runs a sweep now (nudges that fell due while the bot was down) and every interval."""
-        assert self.sessionmaker is not None
+        assert self.db is not None, "call open() first"
         self.dispatcher = Dispatcher(
-            self.sessionmaker, self.clock, self.deliverers, self.settings.default_tz, gate=self.gate,
+            self.db, self.clock, self.deliverers, self.settings.default_tz,
             lease=dt.timedelta(seconds=self.settings.dispatch_lease), telemetry=self.metrics,
         )
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
@@ -154,6 +158,7 @@ class App:
         # A kicked sweep's task copies the context of the command that kicked it: its log
         # lines are not that command's.
         LOG_FIELDS.set({})
+        self._running += 1
         self._sweeping = True
         self._idle.clear()
         try:
@@ -167,14 +172,16 @@ class App:
                 except Exception:
                     log.exception("dispatch sweep failed; the next sweep will try again")
                     break
-                if not self._kick_pending:
+                if not self._kick_pending or self._closing:
                     break
                 # A command committed mid-sweep: go again, but no more often than KICK_GAP,
                 # so a burst of commands doesn't turn into back-to-back sweeps.
                 await asyncio.sleep(max(0.0, self._last_start + KICK_GAP - time.monotonic()))
         finally:
-            self._sweeping = False
-            self._idle.set()
+            self._running -= 1
+            if self._running == 0:
+                self._sweeping = False
+                self._idle.set()
 
     def kick(self) -> None:
         """A command committed: sweep soon rather than at the next interval, so news from
@@ -206,8 +213,11 @@ class App:
         return True
 
     async def sweep_now(self) -> None:
-        if self.dispatcher is not None:
-            await self._sweep()
+        """One sweep now, after any sweep already running (the console's last look)."""
+        if self.dispatcher is None:
+            return
+        await self._idle.wait()
+        await self._sweep()
 
     def begin_shutdown(self) -> None:
         """The first step of stopping: ``/readyz`` turns 503 and no new sweep starts (one
@@ -236,6 +246,17 @@ class App:
             await self.health_engine.dispose()
         if self.engine is not None:
             await self.engine.dispose()
+
+
+def _warm_dates() -> None:
+    from zoneinfo import ZoneInfo
+
+    from core.timeparse import parse_when
+
+    try:
+        parse_when("next Tuesday 10am", dt.datetime.now(dt.UTC), ZoneInfo("UTC"), "future", "")
+    except Exception:  # a warm-up must never stop start-up
+        log.debug("date parser warm-up failed", exc_info=True)
 
 
 async def run_console(settings: Settings, inp=None, out=None) -> None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import difflib
 import keyword
 import re
-from dataclasses import dataclass, fields
-from typing import ClassVar
+from dataclasses import dataclass, fields, replace
+from typing import ClassVar, Literal
 
 from core.errors import UserError
 
@@ -272,29 +272,90 @@ class AdminStats(Command):
     verb: ClassVar[str] = "admin stats"
 
 
+KeyKind = Literal["text", "long", "date", "duration", "int", "choice", "contact", "tz", "channel", "member", "word"]
+
+
+@dataclass(frozen=True)
+class Key:
+    """One input of a verb: its subject or one of its keys, declared once.
+
+    Everything that shows or reads a verb derives from these: the text grammar and its
+    validation (:func:`build`), forms, Discord's typed options, autocomplete and help.
+
+    - ``name``: as typed in the grammar (``referred-by``) and as the Discord option is named.
+    - ``attr``: the command's attribute it fills (``referred_by``); derived when empty.
+    - ``kind``: ``text``/``long`` (free text), ``date`` (natural language), ``duration``,
+      ``int`` (within ``bounds``), ``choice`` (one of ``choices``), ``contact`` (a contact's
+      name, autocompleted), ``tz`` (an IANA zone, autocompleted), ``channel`` (a channel),
+      ``member`` (a community member, as a platform mention), ``word`` (a fixed word such as
+      ``off``: a boolean option on Discord).
+    """
+
+    name: str
+    kind: KeyKind = "text"
+    description: str = ""
+    max_length: int = SHORT_MAX
+    bounds: tuple[int, int] | None = None
+    choices: tuple[str, ...] = ()
+    label: str = ""  # a form's question; the description when empty
+    placeholder: str = ""
+    attr: str = ""
+
+    @property
+    def attribute(self) -> str:
+        return self.attr or attr_name(self.name)
+
+    @property
+    def question(self) -> str:
+        return self.label or self.description or self.name
+
+
 @dataclass(frozen=True)
 class VerbSpec:
-    """How a verb is written: its subject, its keys and an example."""
+    """What a verb is: its subject, its keys, an example, its help group, whether it only
+    reads, whether it opens a form when given nothing, and who may use it."""
 
     cls: type[Command]
-    subject: str | None  # name of the subject attribute, or None
+    subject: Key | None
     subject_required: bool
-    keys: tuple[str, ...]  # grammar keys, as typed ("referred-by")
+    keys: tuple[Key, ...]
     example: str
+    group: str
     creates: bool = False  # opens a form when given no arguments
-    subject_words: tuple[str, ...] = ()  # a fixed word, if the subject is one (offer off)
+    reads: bool = False  # only reads: runs without taking the write lock
+    organizers: bool = False  # organizers only
+    alternative: Key | None = None  # another way to give the subject (intro's `member`)
+    form_title: str = ""
+    form_submit: str = "Save"
+    form_keys: tuple[str, ...] = ()  # the keys a form asks for (all, when empty)
 
     @property
     def verb(self) -> str:
         return self.cls.verb
 
     @property
+    def subject_words(self) -> tuple[str, ...]:
+        return self.subject.choices if self.subject is not None and self.subject.kind == "word" else ()
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return tuple(k.name for k in self.keys)
+
+    def key(self, name: str) -> Key | None:
+        """The key (or the subject) with this grammar name or attribute."""
+        candidates: list[Key] = ([self.subject] if self.subject else []) + list(self.keys)
+        for k in candidates:
+            if name in (k.name, k.attribute):
+                return k
+        return None
+
+    @property
     def usage(self) -> str:
         parts = [f"/rapport {self.verb}"]
         if self.subject:
-            label = "|".join(self.subject_words) if self.subject_words else self.subject
+            label = "|".join(self.subject_words) if self.subject_words else self.subject.attribute
             parts.append(f"<{label}>" if self.subject_required else f"[{label}]")
-        parts.extend(f"[{k}: ...]" for k in self.keys)
+        parts.extend(f"[{k.name}: ...]" for k in self.keys)
         return " ".join(parts)
 
     @property
@@ -307,95 +368,257 @@ class VerbSpec:
         return " ".join(line.strip() for line in lines if line.strip())
 
 
+START, MEET, NUDGES, COMMUNITY, YOU, ORGANIZERS = (
+    "Start",
+    "Reach out and meet",
+    "Nudges",
+    "Community",
+    "You",
+    "Organizers",
+)
+#: Help's groups, in the order help shows them.
+GROUPS = (START, MEET, NUDGES, COMMUNITY, YOU, ORGANIZERS)
+
+_NAME = Key("name", "contact", "The contact's name", NAME_MAX, label="Name", placeholder="Jane Doe")
+_NUDGE_ID = Key("id", "text", "The nudge's number (see /rapport nudges)", 20)
+_WHEN = Key("when", "date", "When, e.g. yesterday 3pm (your time zone)", 60, label="When?", placeholder="yesterday 3pm")
+_COMPANY = Key("company", description="Their company", label="Company", placeholder="Acme")
+_ROLE = Key("role", description="Their role", label="Their role", placeholder="Head of Marketing")
+STATUSES = ("new", "reached-out", "replied", "scheduled", "met")
+
 SPECS: dict[str, VerbSpec] = {
     s.verb: s
     for s in [
-        VerbSpec(Help, "topic", False, (), "/rapport help log"),
-        VerbSpec(Goal, "text", False, (), "/rapport goal product marketing at a B2B SaaS company"),
+        VerbSpec(
+            Help,
+            Key("verb", "text", "A command to explain, e.g. log", 40, attr="topic"),
+            False,
+            (),
+            "/rapport help log",
+            YOU,
+            reads=True,
+        ),
+        VerbSpec(
+            Goal,
+            Key("text", "long", "Your goal in one line; leave empty to see it", TEXT_MAX),
+            False,
+            (),
+            "/rapport goal product marketing at a B2B SaaS company",
+            START,
+        ),
         VerbSpec(
             Add,
-            "name",
+            replace(_NAME, kind="text", description="The new contact's name"),
             True,
-            ("company", "role", "field", "email", "phone", "referred-by", "notes"),
+            (
+                _COMPANY,
+                _ROLE,
+                Key("field", description="Their field, e.g. product marketing", label="Field", placeholder="product marketing"),
+                Key("email", description="Their email", label="Email"),
+                Key("phone", description="Their phone number", label="Phone"),
+                Key("referred-by", "contact", "Who pointed you to them", NAME_MAX, label="Referred by", placeholder="Bob Li"),
+                Key("notes", "long", "Notes about them", NOTES_MAX, label="Notes"),
+            ),
             "/rapport add Jane Doe company: Acme role: PM referred-by: Bob Li",
+            START,
             creates=True,
+            form_title="Add a contact",
+            form_submit="Add",
+            form_keys=("company", "role", "field", "email", "referred-by", "notes"),
         ),
-        VerbSpec(Contact, "name", True, (), "/rapport contact Jane Doe"),
-        VerbSpec(Contacts, None, False, ("status",), "/rapport contacts status: met"),
+        VerbSpec(Contact, _NAME, True, (), "/rapport contact Jane Doe", START, reads=True),
+        VerbSpec(
+            Contacts,
+            None,
+            False,
+            (Key("status", "choice", "Only contacts with this status", choices=STATUSES),),
+            "/rapport contacts status: met",
+            START,
+            reads=True,
+        ),
         VerbSpec(
             ReachedOut,
-            "name",
+            replace(_NAME, label="Whom did you contact?"),
             True,
-            ("via", "follow-up"),
+            (
+                Key("via", description="How you reached out: email, LinkedIn, phone…", label="How?", placeholder="email, LinkedIn, phone"),
+                Key(
+                    "follow-up",
+                    "date",
+                    "When you said you'd follow up, e.g. next Tuesday 10am",
+                    60,
+                    label="When did you say you'd follow up?",
+                    placeholder="next Tuesday 10am",
+                ),
+            ),
             "/rapport reached-out Jane Doe via: email follow-up: next Tuesday 10am",
+            MEET,
             creates=True,
+            form_title="Log an outreach",
+            form_submit="Log it",
         ),
-        VerbSpec(Replied, "name", True, (), "/rapport replied Jane Doe"),
+        VerbSpec(Replied, _NAME, True, (), "/rapport replied Jane Doe", MEET),
         VerbSpec(
             Scheduled,
-            "name",
+            replace(_NAME, label="With whom?"),
             True,
-            ("when", "where"),
+            (
+                replace(_WHEN, description="When you'll meet, e.g. Thursday 12:30", placeholder="Thursday 12:30"),
+                Key("where", description="Where you'll meet", label="Where?", placeholder="Blue Bottle, Market St"),
+            ),
             "/rapport scheduled Jane Doe when: Thursday 12:30 where: Blue Bottle",
+            MEET,
             creates=True,
+            form_title="Schedule a meeting",
+            form_submit="Schedule",
         ),
         VerbSpec(
             Log,
-            "name",
+            replace(_NAME, label="Who did you meet?"),
             True,
-            ("when", "company", "role", "notes", "referrals", "opportunities", "thanked"),
+            (
+                _WHEN,
+                _COMPANY,
+                _ROLE,
+                Key("notes", "long", "Notes: what you learned, what they suggested", NOTES_MAX),
+                Key(
+                    "referrals",
+                    "text",
+                    "People they suggested (comma-separated), or pending",
+                    1000,
+                    label="People they suggested (comma-separated, or 'pending')",
+                ),
+                Key("opportunities", "long", "Opportunities they mentioned", 1000),
+                Key("thanked", "choice", "Already sent your thank-you?", choices=("yes", "no")),
+            ),
             "/rapport log Jane Doe when: yesterday 3pm notes: talked about SEO referrals: Bob Li",
+            MEET,
             creates=True,
+            form_title="Log a meeting",
+            form_submit="Log it",
+            form_keys=("when", "notes", "referrals", "company", "role", "opportunities", "thanked"),
         ),
-        VerbSpec(Nudges, None, False, (), "/rapport nudges"),
-        VerbSpec(Done, "id", True, (), "/rapport done 12"),
-        VerbSpec(Skip, "id", True, (), "/rapport skip 12"),
-        VerbSpec(Snooze, "id", True, ("for", "until"), "/rapport snooze 12 for: 2 days"),
-        VerbSpec(Prep, "name", False, (), "/rapport prep Jane Doe"),
+        VerbSpec(Nudges, None, False, (), "/rapport nudges", NUDGES, reads=True),
+        VerbSpec(Done, _NUDGE_ID, True, (), "/rapport done 12", NUDGES),
+        VerbSpec(Skip, _NUDGE_ID, True, (), "/rapport skip 12", NUDGES),
+        VerbSpec(
+            Snooze,
+            _NUDGE_ID,
+            True,
+            (
+                Key("for", "duration", "For how long, e.g. 2 days", 40, label="For how long?", placeholder="1 day, 3 hours, 1 week"),
+                Key("until", "date", "Until when, e.g. Monday 9am", 60, label="…or until when?", placeholder="Monday 9am"),
+            ),
+            "/rapport snooze 12 for: 2 days",
+            NUDGES,
+            form_title="Snooze this nudge",
+            form_submit="Snooze",
+        ),
+        VerbSpec(
+            Prep,
+            Key("name", "contact", "The contact you're meeting (optional)", NAME_MAX),
+            False,
+            (),
+            "/rapport prep Jane Doe",
+            MEET,
+            reads=True,
+        ),
         VerbSpec(
             Intro,
-            "what",
+            Key(
+                "what",
+                "text",
+                "Whom you'd like to meet, posted to the intro channel",
+                TEXT_MAX,
+                label="Whom would you like to meet?",
+                placeholder="product marketing at a B2B SaaS company",
+            ),
             True,
-            ("note",),
+            (Key("note", "long", "A note for whoever can help", 1000, label="A note for helpers"),),
             "/rapport intro product marketing at a B2B SaaS company",
+            COMMUNITY,
             creates=True,
+            alternative=Key("member", "member", "Ask one member directly instead"),
+            form_title="Ask for an introduction",
+            form_submit="Ask",
         ),
         VerbSpec(
             Offer,
-            "off",
+            Key("off", "word", "Leave the helper directory", 3, choices=("off",)),
             False,
-            ("fields", "companies", "per-month"),
+            (
+                Key("fields", description="Fields where you can help, comma-separated", max_length=300),
+                Key("companies", description="Companies you know from the inside, comma-separated", max_length=300),
+                Key("per-month", "int", "At most this many asks a month", 4, bounds=(1, 20)),
+            ),
             "/rapport offer fields: marketing, design companies: Acme per-month: 2",
-            subject_words=("off",),
+            COMMUNITY,
         ),
-        VerbSpec(Helpers, "field", False, (), "/rapport helpers marketing"),
-        VerbSpec(Landed, "text", True, (), "/rapport landed Product Marketing Manager at Acme"),
+        VerbSpec(
+            Helpers,
+            Key("field", description="Only helpers in this field"),
+            False,
+            (),
+            "/rapport helpers marketing",
+            COMMUNITY,
+            reads=True,
+        ),
+        VerbSpec(
+            Landed,
+            Key("text", "text", "Where you landed, e.g. Product Marketing Manager at Acme", TEXT_MAX),
+            True,
+            (),
+            "/rapport landed Product Marketing Manager at Acme",
+            COMMUNITY,
+        ),
         VerbSpec(
             Settings,
             None,
             False,
-            ("tz", "quiet", "stay-in-touch", "digest"),
+            (
+                Key("tz", "tz", "Your time zone, e.g. Europe/Berlin", 64, label="Time zone", placeholder="America/New_York"),
+                Key(
+                    "quiet",
+                    description="Quiet hours, e.g. 21:00-08:00, or off",
+                    max_length=20,
+                    label="Quiet hours",
+                    placeholder="21:00-08:00, or off",
+                ),
+                Key(
+                    "stay-in-touch",
+                    "int",
+                    "Stay in touch every … days (7-365)",
+                    4,
+                    bounds=(7, 365),
+                    label="Stay in touch every ... days",
+                    placeholder="90",
+                ),
+                Key("digest", "choice", "Weekly digest on Mondays", choices=("on", "off"), label="Weekly digest"),
+            ),
             "/rapport settings tz: America/New_York quiet: 21:00-08:00 digest: off",
+            YOU,
+            form_title="Your settings",
         ),
-        VerbSpec(Export, None, False, (), "/rapport export"),
-        VerbSpec(ForgetMe, "confirm", False, (), "/rapport forget-me", subject_words=("confirm",)),
-        VerbSpec(AdminChannel, "channel", True, (), "/rapport admin channel #intros"),
-        VerbSpec(AdminStats, None, False, (), "/rapport admin stats"),
+        VerbSpec(Export, None, False, (), "/rapport export", YOU, reads=True),
+        VerbSpec(
+            ForgetMe,
+            Key("confirm", "word", "Yes, delete all my data now", 7, choices=("confirm",)),
+            False,
+            (),
+            "/rapport forget-me",
+            YOU,
+        ),
+        VerbSpec(
+            AdminChannel,
+            Key("channel", "channel", "The channel for intro requests", 100),
+            True,
+            (),
+            "/rapport admin channel #intros",
+            ORGANIZERS,
+            organizers=True,
+        ),
+        VerbSpec(AdminStats, None, False, (), "/rapport admin stats", ORGANIZERS, reads=True, organizers=True),
     ]
-}
-
-# Lengths per attribute; anything not listed is a short text.
-MAX_LENGTHS: dict[str, int] = {
-    "name": NAME_MAX,
-    "referred_by": NAME_MAX,
-    "notes": NOTES_MAX,
-    "note": 1000,
-    "referrals": 1000,
-    "opportunities": 1000,
-    "text": TEXT_MAX,
-    "what": TEXT_MAX,
-    "topic": 40,
-    "id": 20,
 }
 
 
@@ -419,11 +642,46 @@ def _unknown_verb_message(verb: str) -> str:
     return f"I don't know the command `{shown}`.{hint} Type `/rapport help` for the list."
 
 
+YES = frozenset({"yes", "y", "true", "on", "1", "done", "sent"})
+NO = frozenset({"no", "n", "false", "off", "0", "not yet"})
+
+
+def check_value(spec: VerbSpec, key: Key, value: str) -> str:
+    """One value, checked against its key: length, number bounds, choices.
+
+    Returns the value as the handler wants it (a choice lower-cased, yes/no synonyms
+    folded, a number as digits). Raises :class:`UserError` naming the key.
+    """
+    label = "subject" if key is spec.subject else key.name
+    if len(value) > key.max_length:
+        raise UserError(
+            f"That {key.name} is {len(value):,} characters; the limit is {key.max_length:,}. Shorten it and try again.",
+            field=label,
+        )
+    if key.kind == "int" and key.bounds is not None:
+        low, high = key.bounds
+        digits = re.sub(r"\s*(days?|times?|a month|per month)\s*$", "", value.strip().lower())
+        if not (digits.isascii() and digits.isdigit()) or not low <= int(digits) <= high:
+            raise UserError(f"`{key.name}:` is a whole number from {low} to {high}. Try: `{spec.example}`", field=label)
+        return str(int(digits))
+    if key.kind == "choice":
+        word = " ".join(value.lower().split())
+        if key.choices == ("yes", "no"):
+            word = "yes" if word in YES else "no" if word in NO else word
+        if word not in key.choices:
+            if len(key.choices) == 2:
+                raise UserError(f"`{key.name}:` takes {key.choices[0]} or {key.choices[1]}. Try: `{spec.example}`", field=label)
+            raise UserError(f"`{key.name}:` is one of {', '.join(key.choices)}. Try: `{spec.example}`", field=label)
+        return word
+    return value
+
+
 def build(verb: str, subject: str | None = None, options: dict[str, str] | None = None) -> Command:
-    """Builds a command from a verb, its subject and its keys; validates sizes.
+    """Builds a command from a verb, its subject and its keys, checked against the verb's spec.
 
     ``options`` uses grammar keys (``referred-by``) or attribute names (``referred_by``).
-    Raises :class:`UserError` with a one-line message that shows the right form.
+    Raises :class:`UserError` with a one-line message that shows the right form, naming
+    the field it is about where there is one.
     """
     spec = spec_for(verb)
     values: dict[str, str] = {}
@@ -433,31 +691,23 @@ def build(verb: str, subject: str | None = None, options: dict[str, str] | None 
     if subject is not None:
         if spec.subject is None:
             raise UserError(
-                f"`{verb}` takes no {'name' if spec.keys else 'arguments'} before its keys. "
-                f"Try: `{spec.example}`"
+                f"`{verb}` takes no {'name' if spec.keys else 'arguments'} before its keys. Try: `{spec.example}`"
             )
         if spec.subject_words and subject.lower() not in spec.subject_words:
             raise UserError(f"`{verb}` accepts only `{'|'.join(spec.subject_words)}` here. Try: `{spec.example}`")
-        values[spec.subject] = subject.lower() if spec.subject_words else subject
-    elif spec.subject_required:
-        raise UserError(f"`{verb}` needs a {spec.subject}. Try: `{spec.example}`")
-    allowed = {attr_name(k): k for k in spec.keys}
-    for key, value in (options or {}).items():
-        attr = attr_name(key.strip().lower().rstrip(":"))
-        if attr not in allowed:
-            keys = ", ".join(f"{k}:" for k in spec.keys) or "none"
-            raise UserError(f"`{verb}` has no key `{key}:` (its keys: {keys}). Try: `{spec.example}`")
+        values[spec.subject.attribute] = check_value(spec, spec.subject, subject.lower() if spec.subject_words else subject)
+    elif spec.subject_required and spec.subject is not None:
+        raise UserError(f"`{verb}` needs a {spec.subject.attribute}. Try: `{spec.example}`", field="subject")
+    for name, value in (options or {}).items():
+        wanted = attr_name(name.strip().lower().rstrip(":"))
+        key = next((k for k in spec.keys if k.attribute == wanted), None)
+        if key is None:
+            keys = ", ".join(f"{k}:" for k in spec.key_names) or "none"
+            raise UserError(f"`{verb}` has no key `{name}:` (its keys: {keys}). Try: `{spec.example}`")
         value = (value or "").strip()
         if not value:
-            raise UserError(f"`{allowed[attr]}:` needs a value. Try: `{spec.example}`")
-        values[attr] = value
-    for attr, value in values.items():
-        limit = MAX_LENGTHS.get(attr, SHORT_MAX)
-        if len(value) > limit:
-            label = allowed.get(attr, attr)
-            raise UserError(
-                f"That {label} is {len(value):,} characters; the limit is {limit:,}. Shorten it and try again."
-            )
+            raise UserError(f"`{key.name}:` needs a value. Try: `{spec.example}`", field=key.name)
+        values[key.attribute] = check_value(spec, key, value)
     return spec.cls(**values)
 
 
@@ -474,7 +724,8 @@ def split_verb(text: str) -> tuple[str, str]:
     if verb == "admin":
         sub, rest = _first_word(rest)
         if not sub:
-            raise UserError("`admin` needs `channel` or `stats`. Try: `/rapport admin stats`")
+            choices = " or ".join(f"`{v.split()[1]}`" for v in SPECS if v.startswith("admin "))
+            raise UserError(f"`admin` needs {choices}. Try: `/rapport admin stats`")
         verb = f"admin {sub.lower()}"
     return verb, rest.strip()
 
@@ -506,10 +757,18 @@ def parse(text: str) -> Command:
     """Parses one line of the text grammar into a command, or raises :class:`UserError`."""
     verb, rest = split_verb(text)
     spec = spec_for(verb)
-    subject, options = split_keys(rest, spec.keys)
+    subject, options = split_keys(rest, spec.key_names)
     return build(verb, subject or None, options)
 
 
 def is_bare(command: Command) -> bool:
     """True when a command was given no arguments at all (a form should open)."""
     return all(getattr(command, f.name) in (None, "") for f in fields(command))
+
+
+def reads_only(command: Command) -> bool:
+    """Whether running ``command`` only reads: its verb only reads, or it only shows
+    (``goal`` and ``settings`` with nothing to change)."""
+    if SPECS[command.verb].reads:
+        return True
+    return isinstance(command, Goal | Settings) and is_bare(command)

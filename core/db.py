@@ -7,11 +7,14 @@ are found through the package, so the bot runs from any working directory.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -28,7 +31,7 @@ MIGRATION_LOCK = 0x72617070_6F7274
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def make_engine(url: str, **kwargs) -> AsyncEngine:
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Creates the async engine; on SQLite turns on WAL, foreign keys and a busy timeout.
 
     SQL errors never carry their parameters (``hide_parameters``): an error logged about a
@@ -45,7 +48,7 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
         engine = create_async_engine(url, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no branch - runs per connection
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # runs per connection
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -55,11 +58,11 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
 
         # Let SQLAlchemy (not pysqlite) decide when transactions begin, so BEGIN is real.
         @event.listens_for(engine.sync_engine, "connect")
-        def _no_pysqlite_autobegin(dbapi_conn, _record):
+        def _no_pysqlite_autobegin(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _begin(conn):
+        def _begin(conn: Connection) -> None:
             # Writers take the write lock up front (no upgrade deadlocks); readers begin a
             # deferred transaction, which in WAL mode never waits for a writer.
             reading = conn.get_execution_options().get(TXN_OPTION) == "read"
@@ -90,7 +93,7 @@ class WriteGate:
         if self._lock is not None:
             await self._lock.acquire()
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         if self._lock is not None:
             self._lock.release()
 
@@ -140,19 +143,23 @@ class Database:
 class _ReadOnlySession(Session):
     """The session of ``Database.read()``: flushing a change is a bug, caught at once."""
 
-    def flush(self, objects=None) -> None:  # type: ignore[override]
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
         if self.new or self.dirty or self.deleted:
             raise RuntimeError("a read-only transaction tried to write")
         super().flush(objects)
+
+
+def rowcount(result: object) -> int:
+    """How many rows an UPDATE or DELETE touched (``CursorResult.rowcount``, which
+    SQLAlchemy's typing of ``AsyncSession.execute`` doesn't show)."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def alembic_config(url: str | None = None):
-    from alembic.config import Config
-
+def alembic_config(url: str | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url:
@@ -167,9 +174,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     runs in one transaction holding a transaction-level advisory lock, so the others wait
     for it and then find nothing left to do. (On SQLite the upgrade's transaction is a
     writer's, which SQLite serialises by itself.)"""
-    from alembic import command
 
-    def _run(sync_conn):
+    def _run(sync_conn: Connection) -> None:
         cfg = alembic_config()
         cfg.attributes["connection"] = sync_conn
         command.upgrade(cfg, revision)

@@ -1,4 +1,5 @@
-"""The dispatcher: claims due nudges under a lease, hands them to a Deliverer, marks them sent.
+"""The dispatcher: claims due nudges and platform effects under a lease, carries them out,
+marks them.
 
 Nudges are rows; a sweep runs every ``RAPPORT_DISPATCH_INTERVAL`` seconds (the scheduler
 lives in ``bot/app.py``). Claims are batched: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets
@@ -6,6 +7,14 @@ several processes sweep one table; on SQLite a writer transaction (``BEGIN IMMED
 serialises claims and the conditional ``UPDATE ... WHERE status='pending'`` only touches rows
 still claimable. A claimed row whose lease runs out (a crash between claim and mark) is
 claimed again, so a nudge may be resent once after a crash, never lost.
+
+Effects (``core/effects.py``: an intro request's channel post, its updates, a conversation
+for an accepted introduction) go through the same machinery first in every sweep: claimed
+under a lease, carried out, their result written back; transient failures back off, rate
+limits are waited out, and a permanent failure is told to the member who asked.
+
+Only claims and marks take the write lock; reading rows and rendering run in read
+transactions, and nothing waits on a platform with a transaction open.
 """
 
 from __future__ import annotations
@@ -16,21 +25,25 @@ import logging
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import effects as fx
 from core import nudges as n
 from core import rules
 from core.clock import Clock
-from core.db import WriteGate
-from core.models import Member, Nudge
-from core.ports import Deliverer, PermanentError, RateLimited, TransientError
+from core.db import Database, rowcount
+from core.models import Community, Effect, IntroRequest, Member, Nudge
+from core.ports import Deliverer, PermanentError, Platform, RateLimited, TransientError
 from core.render import load_batch, render
-from core.service import member_time
+from core.rules import member_time
 from core.telemetry import NoTelemetry, Telemetry
 from core.ui import Message, Recipient, Reply
+from core.views import MemberInfo, NudgeInfo
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +61,8 @@ MAX_ATTEMPTS = 8
 INFO_KINDS = {n.TIME_CHECK, n.DIGEST, n.NOTICE}  # nothing to do after reading: closed once sent
 
 
-IMMEDIATE = dt.timedelta(minutes=1)  # due when planned: the member is at their screen
+IMMEDIATE = dt.timedelta(minutes=1)
+EFFECT_WAIT = dt.timedelta(seconds=2)  # an update waits this long for its first post
 # Outcomes are written back while a batch is still being delivered, every RECORD_EVERY
 # seconds: a crash then resends at most what was delivered in that last moment (the spec
 # allows one resend per nudge), not the whole batch.
@@ -57,10 +71,19 @@ RENDER_SLICE = 25  # nudges rendered between yields to the event loop
 DELIVERY_CONCURRENCY = 32  # platform calls in flight at once, across workspaces
 TELEMETRY_OUTCOMES = {"sent": "sent", "ratelimited": "rate_limited", "retry": "retry", "failed": "failed"}
 
+Outgoing = tuple[NudgeInfo, MemberInfo, Reply]
+#: (nudge, member, outcome, seconds to wait, channel id or error text)
+Outcome = tuple[NudgeInfo, MemberInfo, str, float | None, str | None]  # due when planned: the member is at their screen
+
 
 def backoff(attempts: int) -> dt.timedelta:
     """30 s, 1 min, 2 min ... capped at one hour."""
     return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def effect_backoff(attempts: int) -> dt.timedelta:
+    """5 s, 10 s, 20 s ... capped at ten minutes: a member is waiting to see their post."""
+    return dt.timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
 
 
 class Dispatcher:
@@ -68,27 +91,27 @@ class Dispatcher:
 
     def __init__(
         self,
-        sessionmaker: async_sessionmaker,
+        db: Database,
         clock: Clock,
-        deliverers: dict[str, Deliverer],
+        deliverers: Mapping[str, Deliverer],
         default_tz: str = "UTC",
         *,
         lease: dt.timedelta = dt.timedelta(seconds=120),
         batch_size: int = 1000,
+        effect_batch_size: int = 50,
         delivery_timeout: float = 30.0,
         owner: str | None = None,
-        gate: WriteGate | None = None,
         telemetry: Telemetry | None = None,
     ) -> None:
-        self.sessionmaker = sessionmaker
+        self.db = db
         self.clock = clock
         self.deliverers = deliverers
         self.default_tz = default_tz
         self.lease = lease
         self.batch_size = batch_size
+        self.effect_batch_size = effect_batch_size
         self.delivery_timeout = delivery_timeout
         self.owner = owner or uuid.uuid4().hex[:16]
-        self.gate = gate or WriteGate.for_engine(sessionmaker.kw["bind"])
         self.telemetry: Telemetry = telemetry or NoTelemetry()
         self._lock = asyncio.Lock()
         self._stopping = False
@@ -102,16 +125,22 @@ class Dispatcher:
         self._stopping = True
 
     async def sweep(self, max_batches: int = 1000) -> SweepResult:
-        """Delivers everything due now, batch by batch."""
+        """Carries out the effects due now, then delivers the nudges due now, batch by batch."""
         total = SweepResult()
         started = time.perf_counter()  # a duration for telemetry, not a reading of the clock
         async with self._lock:
             for _ in range(max_batches):
                 if self._stopping:
                     break
+                result = await self._effects_batch()
+                _add(total, result)
+                if result.claimed < self.effect_batch_size:
+                    break
+            for _ in range(max_batches):
+                if self._stopping:
+                    break
                 result = await self._one_batch()
-                for name in vars(total):
-                    setattr(total, name, getattr(total, name) + getattr(result, name))
+                _add(total, result)
                 if result.claimed < self.batch_size:
                     break
         self.telemetry.sweep_finished(time.perf_counter() - started, total.claimed)
@@ -119,13 +148,7 @@ class Dispatcher:
 
     # -- claim ------------------------------------------------------------------------
 
-    def _claimable(self, now: dt.datetime):
-        return or_(
-            and_(Nudge.status == "pending", Nudge.due_at <= now),
-            and_(Nudge.status == "sending", Nudge.lease_until < now),
-        )
-
-    async def claim(self, session: AsyncSession, now: dt.datetime) -> list:
+    async def claim(self, session: AsyncSession, now: dt.datetime) -> list[NudgeInfo]:
         """Claims up to ``batch_size`` due nudges for the platforms this process serves.
 
         Returns the claimed rows (all columns, as plain rows), already marked ``sending``.
@@ -134,7 +157,7 @@ class Dispatcher:
         if not platforms:
             return []
         members = select(Member.id).where(Member.platform.in_(platforms))
-        claimed: list = []
+        claimed: list[NudgeInfo] = []
         # Two index-friendly passes rather than one OR: expired leases first (rare), then
         # pending rows in due order straight off ix_nudges_due (status, due_at). Each pass is
         # one UPDATE over a locked subquery, so no id list travels to the client and back.
@@ -151,7 +174,7 @@ class Dispatcher:
                 .order_by(Nudge.status, Nudge.due_at)
                 .limit(room)
             )
-            if session.bind.dialect.name == "postgresql":
+            if self.db.dialect == "postgresql":
                 # The rows are picked and locked once, in a CTE (PostgreSQL never inlines one
                 # that locks), then updated by primary key. Written as ``id IN (subquery)``,
                 # the planner may rerun the locking subquery for every row when statistics
@@ -171,14 +194,14 @@ class Dispatcher:
                 .returning(*Nudge.__table__.c)
                 .execution_options(synchronize_session=False)
             )
-            claimed.extend(rows)
+            claimed.extend(cast(NudgeInfo, row) for row in rows)
         return claimed
 
     async def _one_batch(self) -> SweepResult:
         result = SweepResult()
         claimed_at = asyncio.get_running_loop().time()  # before the claim: a conservative deadline
         now = self.clock.now()
-        async with self.gate, self.sessionmaker() as session, session.begin():
+        async with self.db.write() as session:
             nudges = await self.claim(session, now)
         result.claimed = len(nudges)
         if not nudges:
@@ -193,18 +216,16 @@ class Dispatcher:
             finished.set()
             await keeper  # never cancelled mid-write: it ends once it has seen ``finished``
 
-    async def _render_and_deliver(self, nudges: list, now: dt.datetime, result: SweepResult) -> SweepResult:
+    async def _render_and_deliver(self, nudges: list[NudgeInfo], now: dt.datetime, result: SweepResult) -> SweepResult:
         # Plain rows, not ORM objects: a sweep reads thousands and changes none of them here.
-        # Through the gate too: on SQLite every transaction begins IMMEDIATE (a writer), so
-        # reading here outside it would make commands wait in SQLite's busy handler.
-        async with self.gate, self.sessionmaker() as session:
+        async with self.db.read() as session:
             member_ids = {x.member_id for x in nudges}
-            members = {m.id: m for m in await session.execute(select(*Member.__table__.c).where(Member.id.in_(member_ids)))}
+            members = {
+                m.id: cast(MemberInfo, m) for m in await session.execute(select(*Member.__table__.c).where(Member.id.in_(member_ids)))
+            }
             batch = await load_batch(session, nudges)
-            outgoing: list[tuple] = []
+            outgoing: list[Outgoing] = []
             deferred: list[tuple[int, dt.datetime]] = []
-            kinds = {x.id: x.kind for x in nudges}
-            platforms = {x.id: members[x.member_id].platform for x in nudges}
             times: dict[int, rules.MemberTime] = {}
             for i, nudge in enumerate(nudges):
                 if i % RENDER_SLICE == RENDER_SLICE - 1:
@@ -226,10 +247,12 @@ class Dispatcher:
                     reply = Reply(title=n.KIND_LABELS.get(nudge.kind, "A reminder"), buttons=n.buttons(nudge.id))
                 outgoing.append((nudge, member, reply))
         result.deferred = len(deferred)
-        for nudge_id, _later in deferred:
-            self.telemetry.nudge_finished(kinds.get(nudge_id, "?"), platforms.get(nudge_id, "?"), "deferred")
+        if deferred:
+            by_id = {x.id: x for x in nudges}
+            for nudge_id, _later in deferred:
+                self.telemetry.nudge_finished(by_id[nudge_id].kind, members[by_id[nudge_id].member_id].platform, "deferred")
 
-        outcomes: list[tuple] = []
+        outcomes: list[Outcome] = []
         delivered = asyncio.Event()
         recorder = asyncio.ensure_future(self._record_as_they_come(outcomes, delivered, result))
         try:
@@ -240,16 +263,14 @@ class Dispatcher:
         await self._record(outcomes, deferred, result)
         return result
 
-    async def _record_as_they_come(self, outcomes: list[tuple], delivered: asyncio.Event, result: SweepResult) -> None:
+    async def _record_as_they_come(self, outcomes: list[Outcome], delivered: asyncio.Event, result: SweepResult) -> None:
         """Writes outcomes back every RECORD_EVERY seconds while the batch is delivered."""
         while not delivered.is_set():
             try:
                 await asyncio.wait_for(delivered.wait(), RECORD_EVERY)
             except TimeoutError:
                 pass
-            if delivered.is_set():
-                continue
-            if not outcomes:
+            if delivered.is_set() or not outcomes:
                 continue
             ready = outcomes[:]
             del outcomes[: len(ready)]
@@ -258,8 +279,6 @@ class Dispatcher:
             except Exception:
                 # Left to their lease: another sweep (this process's or another's) claims them again.
                 log.exception("recording %d delivery outcomes failed", len(ready))
-
-    # -- deliver ------------------------------------------------------------------------
 
     async def _keep_leases(self, finished: asyncio.Event) -> None:
         """Renews the lease on this batch's unfinished nudges every third of a lease, from
@@ -284,7 +303,7 @@ class Dispatcher:
         comes back is what this process still holds: a nudge another process claimed after
         our lease lapsed (a stall longer than a lease) is no longer ours to deliver."""
         started = asyncio.get_running_loop().time()
-        async with self.gate, self.sessionmaker() as session, session.begin():
+        async with self.db.write() as session:
             rows = await session.execute(
                 update(Nudge)
                 .where(Nudge.status == "sending", Nudge.lease_owner == self.owner)
@@ -301,16 +320,178 @@ class Dispatcher:
         margin = self.lease.total_seconds() / 3
         return nudge_id in self._held and asyncio.get_running_loop().time() + margin < self._held_until
 
-    async def _deliver_all(self, outgoing, outcomes: list[tuple]) -> list[tuple]:
+    # -- effects -------------------------------------------------------------------------
+
+    async def claim_effects(self, session: AsyncSession, now: dt.datetime) -> list[Any]:
+        """Claims up to ``effect_batch_size`` due effects for the platforms this process serves."""
+        platforms = [name for name, p in self.deliverers.items() if isinstance(p, Platform)]
+        if not platforms:
+            return []
+        claimed: list[Any] = []
+        for condition in (
+            and_(Effect.status == "sending", Effect.lease_until < now),
+            and_(Effect.status == "pending", Effect.due_at <= now),
+        ):
+            room = self.effect_batch_size - len(claimed)
+            if room <= 0:
+                break
+            candidates = (
+                select(Effect.id)
+                .where(condition, Effect.platform.in_(platforms))
+                .order_by(Effect.status, Effect.due_at, Effect.id)
+                .limit(room)
+            )
+            if self.db.dialect == "postgresql":
+                candidates = candidates.with_for_update(skip_locked=True, of=Effect)
+            rows = await session.execute(
+                update(Effect)
+                .where(Effect.id.in_(candidates.scalar_subquery()), condition)
+                .values(status="sending", lease_until=now + self.lease, lease_owner=self.owner, attempts=Effect.attempts + 1)
+                .returning(Effect.id, Effect.platform, Effect.workspace_id, Effect.kind, Effect.attempts, Effect.intro_request_id)
+                .execution_options(synchronize_session=False)
+            )
+            claimed.extend(rows)
+        return sorted(claimed, key=lambda row: row.id)
+
+    async def _effects_batch(self) -> SweepResult:
+        result = SweepResult()
+        now = self.clock.now()
+        async with self.db.write() as session:
+            rows = await self.claim_effects(session, now)
+        result.claimed = len(rows)
+        if not rows:
+            return result
+        # Several syncs of one request's post in a batch come to one: the latest state.
+        latest: dict[int, int] = {}
+        for row in rows:
+            if row.kind == fx.INTRO_POST and row.intro_request_id is not None:
+                latest[row.intro_request_id] = row.id
+        calls: list[tuple[Any, fx.Call]] = []
+        async with self.db.read() as session:
+            for row in rows:
+                if row.kind == fx.INTRO_POST and latest.get(row.intro_request_id) != row.id:
+                    calls.append((row, fx.Call("nothing", why="superseded by a later update")))
+                    continue
+                effect = await session.get(Effect, row.id)
+                if effect is None:
+                    continue
+                try:
+                    calls.append((row, await fx.render(session, effect, now)))
+                except Exception:
+                    log.exception("rendering effect %s failed", row.id)
+                    calls.append((row, fx.Call("nothing", why="could not be rendered")))
+
+        groups: dict[str, list[tuple[Any, fx.Call]]] = defaultdict(list)
+        for row, call in calls:
+            groups[f"{row.platform}:{row.workspace_id}"].append((row, call))
+        outcomes: list[tuple[Any, str, float | None, str | None]] = []
+
+        async def run(items: list[tuple[Any, fx.Call]]) -> None:
+            wait_until: float | None = None
+            for row, call in items:
+                if call.action in ("nothing", "wait"):
+                    outcomes.append((row, call.action, None, call.why))
+                    continue
+                if wait_until is not None:
+                    outcomes.append((row, "ratelimited", wait_until, None))
+                    continue
+                platform = self.deliverers.get(row.platform)
+                try:
+                    if not isinstance(platform, Platform):
+                        raise PermanentError(f"{row.platform} can't post in channels")
+                    async with asyncio.timeout(self.delivery_timeout):
+                        outcomes.append((row, "done", None, await self._carry_out(platform, row, call)))
+                except RateLimited as err:
+                    wait_until = max(1.0, err.retry_after)
+                    outcomes.append((row, "ratelimited", wait_until, None))
+                except PermanentError as err:
+                    outcomes.append((row, "failed", None, str(err) or "refused"))
+                except (TransientError, TimeoutError, OSError) as err:
+                    outcomes.append((row, "retry", None, str(err) or type(err).__name__))
+                except Exception as err:  # unknown: treated as transient, and logged
+                    log.exception("carrying out effect %s failed", row.id)
+                    outcomes.append((row, "retry", None, f"{type(err).__name__}: {err}"))
+
+        await asyncio.gather(*(run(items) for items in groups.values()))
+        await self._record_effects(outcomes, result)
+        return result
+
+    @staticmethod
+    async def _carry_out(platform: Platform, row: Any, call: fx.Call) -> str | None:
+        assert call.reply is not None
+        if call.action == "post":
+            assert call.channel_id is not None
+            return await platform.post_channel(row.workspace_id, call.channel_id, call.reply)
+        if call.action == "update":
+            assert call.channel_id is not None and call.message_ref is not None
+            await platform.update_channel_post(row.workspace_id, call.channel_id, call.message_ref, call.reply)
+            return call.message_ref
+        return await platform.open_conversation(row.workspace_id, list(call.user_ids), call.reply, call.channel_id)
+
+    async def _record_effects(self, outcomes: list[tuple[Any, str, float | None, str | None]], result: SweepResult) -> None:
+        now = self.clock.now()
+        async with self.db.write() as session:
+            mine = and_(Effect.status == "sending", Effect.lease_owner == self.owner)
+            for row, outcome, wait, info in outcomes:
+                this = update(Effect).where(Effect.id == row.id, mine)
+                if outcome in ("done", "nothing"):
+                    done = await session.execute(
+                        this.values(status="done", done_at=now, lease_until=None, result=(info or "")[:100] if outcome == "done" else None,
+                                    last_error=None if outcome == "done" else (info or "")[:300])
+                    )
+                    if outcome == "done" and rowcount(done):
+                        result.sent += 1
+                        await fx.record(session, row.id, info)
+                elif outcome == "wait":
+                    await session.execute(this.values(status="pending", due_at=now + EFFECT_WAIT, lease_until=None,
+                                                      attempts=Effect.attempts - 1))
+                elif outcome == "ratelimited":
+                    result.retried += 1
+                    await session.execute(this.values(status="pending", due_at=now + dt.timedelta(seconds=wait or 1.0),
+                                                      lease_until=None, attempts=Effect.attempts - 1, last_error="rate limited"))
+                elif outcome == "retry" and row.attempts < MAX_ATTEMPTS:
+                    result.retried += 1
+                    await session.execute(this.values(status="pending", due_at=now + effect_backoff(row.attempts), lease_until=None,
+                                                      last_error=(info or "")[:300]))
+                else:
+                    result.failed += 1
+                    failed = await session.execute(this.values(status="failed", done_at=now, lease_until=None,
+                                                               last_error=(info or "gave up")[:300]))
+                    if rowcount(failed):
+                        await self._tell_failure(session, row.id, now)
+
+    async def _tell_failure(self, session: AsyncSession, effect_id: int, now: dt.datetime) -> None:
+        """An effect failed for good: the member who asked (and, for a conversation, the
+        helper who accepted) hears what happened and what to do instead."""
+        effect = await session.get(Effect, effect_id)
+        if effect is None or effect.member_id is None:
+            return
+        request = await session.get(IntroRequest, effect.intro_request_id) if effect.intro_request_id else None
+        community = await session.get(Community, request.community_id) if request is not None else None
+        label = f"#{community.intro_channel_name}" if community and community.intro_channel_name else "the intro channel"
+        title, text = fx.failure_notice(effect, request, label)
+        people = [effect.member_id]
+        helper = (effect.payload or {}).get("helper_member_id")
+        if effect.kind == fx.INTRO_CONVERSATION and isinstance(helper, int):
+            people.append(helper)
+        for member_id in people:
+            member = await session.get(Member, member_id)
+            if member is not None:
+                await n.schedule(session, member, n.NOTICE, now, now, self.default_tz,
+                                 intro_request_id=request.id if request else None,
+                                 payload={"title": title, "text": text, "draft": "", "buttons": []})
+
+    # -- deliver ------------------------------------------------------------------------
+
+    async def _deliver_all(self, outgoing: list[Outgoing], outcomes: list[Outcome]) -> list[Outcome]:
         """Delivers per workspace in sequence (platform throttles are per workspace);
         workspaces in parallel. Appends each outcome to ``outcomes`` as it happens."""
-        groups: dict[tuple[str, str], list] = defaultdict(list)
+        groups: dict[tuple[str, str], list[Outgoing]] = defaultdict(list)
         for item in outgoing:
             groups[(item[1].platform, item[1].workspace_id)].append(item)
-
         gate = asyncio.Semaphore(DELIVERY_CONCURRENCY)
 
-        async def run(items):
+        async def run(items: list[Outgoing]) -> None:
             wait_until: float | None = None
             for nudge, member, reply in items:
                 if self._stopping:
@@ -350,85 +531,89 @@ class Dispatcher:
         await asyncio.gather(*(run(items) for items in groups.values()))
         return outcomes
 
-    async def _record(self, outcomes, deferred, result: SweepResult) -> None:
+    async def _record(self, outcomes: list[Outcome], deferred: list[tuple[int, dt.datetime]], result: SweepResult) -> None:
         now = self.clock.now()
         sent_open: list[int] = []
         sent_closed: list[int] = []
         channels: dict[int, str] = {}
-        digests: list[Member] = []
-        async with self.gate, self.sessionmaker() as session:
-            async with session.begin():
-                mine = and_(Nudge.status == "sending", Nudge.lease_owner == self.owner)
-                for nudge, member, outcome, wait, info in outcomes:
-                    if outcome == "lapsed":
-                        continue  # not ours any more, or claimable again: nothing to write
-                    if outcome != "released":
-                        label = TELEMETRY_OUTCOMES[outcome]
-                        if outcome == "retry" and nudge.attempts >= MAX_ATTEMPTS:
-                            label = "failed"
-                        self.telemetry.nudge_finished(nudge.kind, member.platform, label)
-                        if label in ("rate_limited", "retry"):
-                            self.telemetry.retried(member.platform)
-                    if outcome == "released":
-                        await session.execute(
-                            update(Nudge).where(Nudge.id == nudge.id, mine).values(
-                                status="pending", lease_until=None, attempts=Nudge.attempts - 1,
-                            )
-                        )
-                    elif outcome == "sent":
-                        (sent_closed if nudge.kind in INFO_KINDS else sent_open).append(nudge.id)
-                        if info and info != member.dm_channel_id:
-                            channels[member.id] = info
-                        if nudge.kind == n.DIGEST:
-                            digests.append(member)
-                    elif outcome == "ratelimited":
-                        result.retried += 1
-                        await session.execute(
-                            update(Nudge).where(Nudge.id == nudge.id, mine).values(
-                                status="pending", due_at=now + dt.timedelta(seconds=wait), lease_until=None,
-                                attempts=Nudge.attempts - 1, last_error="rate limited",
-                            )
-                        )
-                    elif outcome == "retry" and nudge.attempts < MAX_ATTEMPTS:
-                        result.retried += 1
-                        await session.execute(
-                            update(Nudge).where(Nudge.id == nudge.id, mine).values(
-                                status="pending", due_at=now + backoff(nudge.attempts), lease_until=None,
-                                last_error=(info or "")[:300],
-                            )
-                        )
-                    else:
-                        result.failed += 1
-                        await session.execute(
-                            update(Nudge).where(Nudge.id == nudge.id, mine).values(
-                                status="failed", closed_at=now, lease_until=None, last_error=(info or "gave up")[:300],
-                            )
-                        )
-                        if outcome == "failed":
-                            await session.execute(update(Member).where(Member.id == member.id).values(dm_failed_notice=True))
-                for ids, status in ((sent_open, "sent"), (sent_closed, "done")):
-                    for chunk in _chunks(ids, 1000):
-                        done = await session.execute(
-                            update(Nudge).where(Nudge.id.in_(chunk), mine).values(
-                                status=status, sent_at=now, lease_until=None,
-                                closed_at=now if status == "done" else None,
-                            ).execution_options(synchronize_session=False)
-                        )
-                        result.sent += done.rowcount or 0
-                for member_id, channel in channels.items():
-                    await session.execute(update(Member).where(Member.id == member_id).values(dm_channel_id=channel))
-                for nudge_id, later in deferred:
+        digests: list[MemberInfo] = []
+        async with self.db.write() as session:
+            mine = and_(Nudge.status == "sending", Nudge.lease_owner == self.owner)
+            for nudge, member, outcome, wait, info in outcomes:
+                if outcome == "lapsed":
+                    continue  # not ours any more, or claimable again: nothing to write
+                if outcome != "released":
+                    label = TELEMETRY_OUTCOMES[outcome]
+                    if outcome == "retry" and nudge.attempts >= MAX_ATTEMPTS:
+                        label = "failed"
+                    self.telemetry.nudge_finished(nudge.kind, member.platform, label)
+                    if label in ("rate_limited", "retry"):
+                        self.telemetry.retried(member.platform)
+                if outcome == "released":
                     await session.execute(
-                        update(Nudge).where(Nudge.id == nudge_id, mine).values(
-                            status="pending", due_at=later, lease_until=None, attempts=Nudge.attempts - 1,
+                        update(Nudge).where(Nudge.id == nudge.id, mine).values(
+                            status="pending", lease_until=None, attempts=Nudge.attempts - 1,
                         )
                     )
-                for member in digests:
-                    fresh = await session.get(Member, member.id)
-                    if fresh is not None:
-                        await n.schedule_digest(session, fresh, now + dt.timedelta(minutes=1), self.default_tz)
+                elif outcome == "sent":
+                    (sent_closed if nudge.kind in INFO_KINDS else sent_open).append(nudge.id)
+                    if info and info != member.dm_channel_id:
+                        channels[member.id] = info
+                    if nudge.kind == n.DIGEST:
+                        digests.append(member)
+                elif outcome == "ratelimited":
+                    result.retried += 1
+                    await session.execute(
+                        update(Nudge).where(Nudge.id == nudge.id, mine).values(
+                            status="pending", due_at=now + dt.timedelta(seconds=wait or 1.0), lease_until=None,
+                            attempts=Nudge.attempts - 1, last_error="rate limited",
+                        )
+                    )
+                elif outcome == "retry" and nudge.attempts < MAX_ATTEMPTS:
+                    result.retried += 1
+                    await session.execute(
+                        update(Nudge).where(Nudge.id == nudge.id, mine).values(
+                            status="pending", due_at=now + backoff(nudge.attempts), lease_until=None,
+                            last_error=(info or "")[:300],
+                        )
+                    )
+                else:
+                    result.failed += 1
+                    await session.execute(
+                        update(Nudge).where(Nudge.id == nudge.id, mine).values(
+                            status="failed", closed_at=now, lease_until=None, last_error=(info or "gave up")[:300],
+                        )
+                    )
+                    if outcome == "failed":
+                        await session.execute(update(Member).where(Member.id == member.id).values(dm_failed_notice=True))
+            for ids, status in ((sent_open, "sent"), (sent_closed, "done")):
+                for chunk in _chunks(ids, 1000):
+                    done = await session.execute(
+                        update(Nudge).where(Nudge.id.in_(chunk), mine).values(
+                            status=status, sent_at=now, lease_until=None,
+                            closed_at=now if status == "done" else None,
+                        ).execution_options(synchronize_session=False)
+                    )
+                    result.sent += rowcount(done)
+            for member_id, channel in channels.items():
+                await session.execute(update(Member).where(Member.id == member_id).values(dm_channel_id=channel))
+            for nudge_id, later in deferred:
+                await session.execute(
+                    update(Nudge).where(Nudge.id == nudge_id, mine).values(
+                        status="pending", due_at=later, lease_until=None, attempts=Nudge.attempts - 1,
+                    )
+                )
+            for member in digests:
+                fresh = await session.get(Member, member.id)
+                if fresh is not None:
+                    await n.schedule_digest(session, fresh, now + dt.timedelta(minutes=1), self.default_tz)
 
 
-def _chunks(items: list, size: int):
+def _add(total: SweepResult, result: SweepResult) -> None:
+    for name in vars(total):
+        setattr(total, name, getattr(total, name) + getattr(result, name))
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]

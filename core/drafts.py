@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import ContactRow, Meeting, Member
 from core.ui import Reply, Section
+from core.views import ContactInfo, MeetingInfo, MemberInfo
 
 QUESTIONS = (
     "How did you get started in your role and in this field?",
@@ -40,7 +42,7 @@ def first_name(name: str) -> str:
     return name.split()[0] if name.split() else name
 
 
-def sign(member: Member) -> str:
+def sign(member: MemberInfo) -> str:
     return member.display_name or "[your name]"
 
 
@@ -72,20 +74,20 @@ def after_meeting_tip(thanked: bool, thank_now: bool) -> str:
     return "Write your notes now while it's fresh; send your thank-you tonight (I'll remind you with a draft)."
 
 
-async def referrer_name(session: AsyncSession, contact: ContactRow) -> str | None:
+async def referrer_name(session: AsyncSession, contact: ContactInfo) -> str | None:
     """Who referred this contact: another contact, or a community member."""
     if contact.referred_by_contact_id:
-        other = await session.get(ContactRow, contact.referred_by_contact_id)
-        if other is not None:
-            return other.name
+        referrer = await session.get(ContactRow, contact.referred_by_contact_id)
+        if referrer is not None:
+            return referrer.name
     if contact.referred_by_member_id:
-        other = await session.get(Member, contact.referred_by_member_id)
-        if other is not None:
-            return other.display_name or "a community member"
+        member = await session.get(Member, contact.referred_by_member_id)
+        if member is not None:
+            return member.display_name or "a community member"
     return None
 
 
-async def referral_chain(session: AsyncSession, contact: ContactRow, limit: int = 10) -> list[str]:
+async def referral_chain(session: AsyncSession, contact: ContactInfo, limit: int = 10) -> list[str]:
     """Names from the contact back to the first referrer: ["Bob Li", "Jane Doe", "Ana (member)"]."""
     chain = [contact.name]
     seen = {contact.id}
@@ -107,7 +109,7 @@ async def referral_chain(session: AsyncSession, contact: ContactRow, limit: int 
     return chain
 
 
-def prep_kit(member: Member, contact: ContactRow | None, referrer: str | None, history: list[Meeting], tz: ZoneInfo) -> Reply:
+def prep_kit(member: MemberInfo, contact: ContactInfo | None, referrer: str | None, history: Sequence[MeetingInfo], tz: ZoneInfo) -> Reply:
     """Questions, the two asks, the golden rules, and what you know of the contact."""
     sections = [
         Section(title="Questions to bring", text="\n".join(f"• {q}" for q in QUESTIONS)),
@@ -141,7 +143,7 @@ def prep_kit(member: Member, contact: ContactRow | None, referrer: str | None, h
 # --- drafts for nudges ------------------------------------------------------------------
 
 
-def when_we_met(meeting: Meeting | None, tz: ZoneInfo, now: dt.datetime) -> str:
+def when_we_met(meeting: MeetingInfo | None, tz: ZoneInfo, now: dt.datetime) -> str:
     """``today``, ``yesterday``, ``on Monday``, ``on 3 November``: as the member would say it."""
     if meeting is None:
         return "recently"
@@ -156,7 +158,7 @@ def when_we_met(meeting: Meeting | None, tz: ZoneInfo, now: dt.datetime) -> str:
     return f"on {day.day} {day:%B}"
 
 
-def thank_you_draft(member: Member, contact: ContactRow, meeting: Meeting | None, referrals: list[str], tz: ZoneInfo, now: dt.datetime) -> str:
+def thank_you_draft(member: MemberInfo, contact: ContactInfo, meeting: MeetingInfo | None, referrals: list[str], tz: ZoneInfo, now: dt.datetime) -> str:
     topic = topic_of(meeting.notes if meeting else None)
     lines = [f"Hi {first_name(contact.name)},", ""]
     body = f"Thank you for taking the time to talk with me {when_we_met(meeting, tz, now)}."
@@ -174,7 +176,7 @@ def thank_you_draft(member: Member, contact: ContactRow, meeting: Meeting | None
     return "\n".join(lines)
 
 
-def update_referrer_draft(member: Member, referrer: str, contact: ContactRow, meeting: Meeting | None, tz: ZoneInfo, now: dt.datetime) -> str:
+def update_referrer_draft(member: MemberInfo, referrer: str, contact: ContactInfo, meeting: MeetingInfo | None, tz: ZoneInfo, now: dt.datetime) -> str:
     topic = topic_of(meeting.notes if meeting else None)
     learned = f" We talked about {topic}, and it was exactly what I needed." if topic else " It was a really useful conversation."
     return "\n".join([
@@ -188,7 +190,7 @@ def update_referrer_draft(member: Member, referrer: str, contact: ContactRow, me
     ])
 
 
-def check_back_draft(member: Member, contact: ContactRow, meeting: Meeting | None, tz: ZoneInfo) -> str:
+def check_back_draft(member: MemberInfo, contact: ContactInfo, meeting: MeetingInfo | None, tz: ZoneInfo) -> str:
     when = meeting.at.astimezone(tz).strftime("%A") if meeting else "the other day"
     goal = f" about {member.goal}" if member.goal else ""
     return "\n".join([
@@ -212,7 +214,7 @@ class MonthSince:
     outreach: int = 0
 
 
-def second_thank_you_draft(member: Member, contact: ContactRow, meeting: Meeting | None, since: MonthSince) -> str:
+def second_thank_you_draft(member: MemberInfo, contact: ContactInfo, meeting: MeetingInfo | None, since: MonthSince) -> str:
     topic = topic_of(meeting.notes if meeting else None)
     lines = [f"Hi {first_name(contact.name)},", ""]
     opener = "It's been about a month since we talked"
@@ -242,7 +244,7 @@ def second_thank_you_draft(member: Member, contact: ContactRow, meeting: Meeting
     return "\n".join(lines)
 
 
-def follow_up_draft(member: Member, contact: ContactRow, sent_on: dt.datetime | None, referrer: str | None, tz: ZoneInfo) -> str:
+def follow_up_draft(member: MemberInfo, contact: ContactInfo, sent_on: dt.datetime | None, referrer: str | None, tz: ZoneInfo) -> str:
     when = sent_on.astimezone(tz).strftime("%A %d %B").replace(" 0", " ") if sent_on else "last week"
     ref = f" {referrer} suggested I get in touch." if referrer else ""
     return "\n".join([
@@ -257,7 +259,7 @@ def follow_up_draft(member: Member, contact: ContactRow, sent_on: dt.datetime | 
     ])
 
 
-def pitch_draft(member: Member, contact_name: str, referrer: str | None, what: str | None = None) -> str:
+def pitch_draft(member: MemberInfo, contact_name: str, referrer: str | None, what: str | None = None) -> str:
     """The first message to someone new, naming the referrer (001, 003)."""
     topic = what or member.goal
     lines = [f"Hello {first_name(contact_name)},", ""]
@@ -276,7 +278,7 @@ def pitch_draft(member: Member, contact_name: str, referrer: str | None, what: s
     return "\n".join(lines)
 
 
-def glad_to_chat_draft(member: Member, helper: str, what: str | None) -> str:
+def glad_to_chat_draft(member: MemberInfo, helper: str, what: str | None) -> str:
     """To a community member who offered to chat about the seeker's request."""
     topic = f" about {what}" if what else ""
     return "\n".join([
@@ -291,7 +293,7 @@ def glad_to_chat_draft(member: Member, helper: str, what: str | None) -> str:
     ])
 
 
-def introduction_starter(seeker: Member, helper: Member, what: str | None, note: str | None) -> Reply:
+def introduction_starter(seeker: MemberInfo, helper: MemberInfo, what: str | None, note: str | None) -> Reply:
     """The first message of a conversation opened by an accepted double opt-in."""
     s, h = seeker.display_name or "A member", helper.display_name or "a member"
     lines = [f"{s}, meet {h}. {h}, thank you for accepting."]
@@ -305,7 +307,7 @@ def introduction_starter(seeker: Member, helper: Member, what: str | None, note:
     return Reply(title="An introduction", text="\n".join(lines))
 
 
-def stay_in_touch_draft(member: Member, contact: ContactRow, last: Meeting | None) -> str:
+def stay_in_touch_draft(member: MemberInfo, contact: ContactInfo, last: MeetingInfo | None) -> str:
     topic = topic_of(last.notes if last else None)
     memory = f" I still think about what you said about {topic}." if topic else ""
     return "\n".join([
@@ -320,7 +322,7 @@ def stay_in_touch_draft(member: Member, contact: ContactRow, last: Meeting | Non
     ])
 
 
-def landed_draft(member: Member, contact: ContactRow, landed_text: str, chain: list[str]) -> str:
+def landed_draft(member: MemberInfo, contact: ContactInfo, landed_text: str, chain: list[str]) -> str:
     via = ""
     if len(chain) > 1:
         via = f" It all started with the introduction through {chain[1].removesuffix(' (community)')}."

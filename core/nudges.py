@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import rules
+from core.db import rowcount
 from core.models import Member, Nudge
 from core.ui import Button
 
@@ -56,15 +58,13 @@ async def schedule(
     meeting_id: int | None = None,
     outreach_id: int | None = None,
     intro_request_id: int | None = None,
-    payload: dict | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> Nudge:
     """Adds a nudge row, due when the rule says, moved out of the member's quiet hours."""
-    from core.service import member_time
-
     nudge = Nudge(
         member_id=member.id,
         kind=kind,
-        due_at=rules.deliverable_at(kind, due, member_time(member, default_tz), now),
+        due_at=rules.deliverable_at(kind, due, rules.member_time(member, default_tz), now),
         status="pending",
         attempts=0,
         contact_id=contact_id,
@@ -106,13 +106,11 @@ async def cancel(
         if value is not None:
             stmt = stmt.where(column == value)
     result = await session.execute(stmt.execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 async def schedule_digest(session: AsyncSession, member: Member, now: dt.datetime, default_tz: str) -> Nudge | None:
     """Keeps exactly one pending weekly digest for a member who has it on."""
-    from core.service import member_time
-
     if not member.digest:
         return None
     existing = await session.scalar(
@@ -120,7 +118,7 @@ async def schedule_digest(session: AsyncSession, member: Member, now: dt.datetim
     )
     if existing is not None:
         return None
-    due = rules.next_digest(now, member_time(member, default_tz))
+    due = rules.next_digest(now, rules.member_time(member, default_tz))
     return await schedule(session, member, DIGEST, due, now, default_tz)
 
 

@@ -1,13 +1,14 @@
 """What the core asks of a platform. Adapters implement these; the core never imports them.
 
 ``Deliverer`` DMs a member (nudges, news). ``Platform`` adds what introductions need:
-posting to and updating a channel message, opening a conversation between members, and a
-member's display name. Errors are the ``DeliveryError`` family below.
+posting to and updating a channel message, and opening a conversation between members.
+Only the dispatcher calls these, after the command that asked has committed (handlers
+write effect rows instead). Errors are the ``DeliveryError`` family below.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.ui import Message, Reply
 
@@ -32,6 +33,7 @@ class RateLimited(DeliveryError):
         self.retry_after = retry_after
 
 
+@runtime_checkable
 class Deliverer(Protocol):
     """One platform's way to DM a member. Returns the DM channel id to cache, if any.
 
@@ -41,6 +43,7 @@ class Deliverer(Protocol):
     async def deliver(self, message: Message) -> str | None: ...
 
 
+@runtime_checkable
 class Platform(Deliverer, Protocol):
     """Everything the core may ask of a platform beyond DMs."""
 
@@ -56,8 +59,4 @@ class Platform(Deliverer, Protocol):
         """Opens a conversation between members (Slack: a group DM; Discord: a private
         thread in ``channel_id`` with them added) and posts ``reply`` as its first message.
         Returns the conversation's id."""
-        ...
-
-    async def display_name(self, workspace_id: str, user_id: str) -> str | None:
-        """A member's display name, or None if unknown."""
         ...

@@ -7,37 +7,41 @@ nudge was created (the one-month note lists what happened in the month).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import drafts
 from core import nudges as n
-from core.models import ContactRow, IntroRequest, Meeting, Member, Nudge, Outreach
-from core.service import member_zone
+from core.models import ContactRow, IntroRequest, Meeting, Nudge, Outreach
+from core.rules import member_zone
 from core.timeparse import fmt_when
-from core.ui import Reply, Section
+from core.ui import Button, Reply, Section
+from core.views import ContactInfo, MeetingInfo, MemberInfo, NudgeInfo
 
 
 @dataclass
 class Batch:
     """Rows a batch of nudges points at, loaded with a few queries for the whole batch."""
 
-    contacts: dict[int, ContactRow] = field(default_factory=dict)
-    meetings: dict[int, Meeting] = field(default_factory=dict)
+    contacts: dict[int, ContactInfo] = field(default_factory=dict)
+    meetings: dict[int, MeetingInfo] = field(default_factory=dict)
     referred: dict[int, list[str]] = field(default_factory=dict)  # contact id -> names they referred
     referrers: dict[int, str] = field(default_factory=dict)  # contact id -> who referred them
 
 
-async def load_batch(session: AsyncSession, nudges) -> Batch:
+async def load_batch(session: AsyncSession, nudges: Sequence[NudgeInfo]) -> Batch:
     """Loads, as plain rows, the contacts and meetings the nudges point at."""
     batch = Batch()
     contact_ids = {x.contact_id for x in nudges if x.contact_id}
     meeting_ids = {x.meeting_id for x in nudges if x.meeting_id}
     if contact_ids:
         for row in await session.execute(select(*ContactRow.__table__.c).where(ContactRow.id.in_(contact_ids))):
-            batch.contacts[row.id] = row
+            batch.contacts[row.id] = cast(ContactInfo, row)
         needs_referred = {x.contact_id for x in nudges if x.kind == n.THANK_YOU and x.contact_id}
         if needs_referred:
             for ref_by, name in await session.execute(
@@ -45,15 +49,16 @@ async def load_batch(session: AsyncSession, nudges) -> Batch:
                 .where(ContactRow.referred_by_contact_id.in_(needs_referred))
                 .order_by(ContactRow.id)
             ):
-                batch.referred.setdefault(ref_by, []).append(name)
+                if ref_by is not None:
+                    batch.referred.setdefault(ref_by, []).append(name)
         for contact in list(batch.contacts.values()):
             if contact.referred_by_contact_id or contact.referred_by_member_id:
-                name = await drafts.referrer_name(session, contact)
-                if name:
-                    batch.referrers[contact.id] = name
+                referrer = await drafts.referrer_name(session, contact)
+                if referrer:
+                    batch.referrers[contact.id] = referrer
     if meeting_ids:
         for row in await session.execute(select(*Meeting.__table__.c).where(Meeting.id.in_(meeting_ids))):
-            batch.meetings[row.id] = row
+            batch.meetings[row.id] = cast(MeetingInfo, row)
     return batch
 
 
@@ -71,7 +76,7 @@ WHY = {
 }
 
 
-async def render(session: AsyncSession, nudge: Nudge, member: Member, batch: Batch, default_tz: str, now: dt.datetime) -> Reply:
+async def render(session: AsyncSession, nudge: NudgeInfo, member: MemberInfo, batch: Batch, default_tz: str, now: dt.datetime) -> Reply:
     """The message for one nudge."""
     tz = member_zone(member, default_tz)
     contact = batch.contacts.get(nudge.contact_id) if nudge.contact_id else None
@@ -142,18 +147,16 @@ async def render(session: AsyncSession, nudge: Nudge, member: Member, batch: Bat
     return Reply(title=n.KIND_LABELS.get(nudge.kind, "A reminder"), text=why, buttons=buttons, context=_ctx(nudge))
 
 
-def drafts_buttons(payload: dict):
-    from core.ui import Button
-
+def drafts_buttons(payload: dict[str, Any]) -> Iterator[Button]:
     for b in payload.get("buttons", []):
         yield Button(b["label"], b["action_id"], b.get("style", "default"), b.get("command", ""))
 
 
-def _ctx(nudge: Nudge) -> str:
+def _ctx(nudge: NudgeInfo) -> str:
     return f"Nudge #{nudge.id}"
 
 
-async def month_since(session: AsyncSession, member_id: int, contact: ContactRow, since: dt.datetime) -> drafts.MonthSince:
+async def month_since(session: AsyncSession, member_id: int, contact: ContactInfo, since: dt.datetime) -> drafts.MonthSince:
     """What the member did after meeting ``contact``, for the one-month note."""
     result = drafts.MonthSince()
     advised = await session.execute(
@@ -184,7 +187,7 @@ async def month_since(session: AsyncSession, member_id: int, contact: ContactRow
     return result
 
 
-async def _digest(session: AsyncSession, member: Member, tz, now: dt.datetime) -> Reply:
+async def _digest(session: AsyncSession, member: MemberInfo, tz: ZoneInfo, now: dt.datetime) -> Reply:
     week = dt.timedelta(days=7)
     upcoming = list(
         await session.execute(
@@ -214,7 +217,7 @@ async def _digest(session: AsyncSession, member: Member, tz, now: dt.datetime) -
     )
     sections = []
 
-    def line(kind, name, due):
+    def line(kind: str, name: str | None, due: dt.datetime) -> str:
         return f"• {n.KIND_LABELS.get(kind, kind)}" + (f": {name}" if name else "") + f" ({fmt_when(due, tz)})"
 
     if upcoming:

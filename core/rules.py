@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = dt.UTC
 
@@ -183,3 +184,42 @@ def parse_clock(text: str) -> dt.time:
             raise ValueError(text)
         hour = hour % 12 + (12 if suffix == "pm" else 0)
     return dt.time(hour, minute)
+
+
+# --- a member's time ---------------------------------------------------------------------
+
+
+class MemberSettings(Protocol):
+    """What the rules read of a member (a ``core.models.Member`` or a plain row of one)."""
+
+    @property
+    def tz(self) -> str | None: ...
+    @property
+    def platform_tz(self) -> str | None: ...
+    @property
+    def quiet_start(self) -> str | None: ...
+    @property
+    def quiet_end(self) -> str | None: ...
+    @property
+    def stay_in_touch_days(self) -> int | None: ...
+
+
+def member_zone(member: MemberSettings, default_tz: str) -> ZoneInfo:
+    """The member's zone: their own setting, else the platform's, else the community default."""
+    for name in (member.tz, member.platform_tz, default_tz):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def member_time(member: MemberSettings, default_tz: str) -> MemberTime:
+    """Everything the rules need to know about a member's time."""
+    return MemberTime(
+        tz=member_zone(member, default_tz),
+        quiet_start=parse_clock(member.quiet_start or "21:00"),
+        quiet_end=parse_clock(member.quiet_end or "08:00"),
+        stay_in_touch_days=member.stay_in_touch_days or 90,
+    )

@@ -1,7 +1,12 @@
-"""The core's front door: adapters hand it an Actor and a command, text, button or form.
+"""The core's one front door. Adapters hand it an Actor and a command, text, button press or
+form; they ask it for the member's home, for autocomplete, and tell it about profile
+changes. They never touch the database themselves.
 
 One transaction per command: a handler either commits everything it did or, on a
-:class:`UserError`, nothing at all.
+:class:`UserError`, nothing at all. A command that only reads (``nudges``, ``contacts``...)
+runs in a read transaction, which on SQLite doesn't queue behind writers. Nothing here
+waits on a platform: what a command wants done on Slack or Discord is written as an
+effect row and carried out by the dispatcher after the commit (``core/effects.py``).
 """
 
 from __future__ import annotations
@@ -9,159 +14,77 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import core.handlers  # noqa: F401  - registers every handler
 from core import commands as c
+from core import dedupe
 from core.clock import Clock
-from core.db import WriteGate
+from core.context import Actor, Config, Ctx
+from core.db import Database
 from core.errors import UserError
-from core.models import Community, Member
-from core.ports import Platform
-from core.rules import MemberTime, parse_clock
+from core.forms import command_from_form, form_for
+from core.home import home_reply
+from core.members import find_member, member_for, profile_changes
+from core.models import ContactRow, Member, Meta
+from core.registry import BUTTONS, FORM_HANDLERS, HANDLERS
 from core.telemetry import ERROR, OK, REFUSED, NoTelemetry, Telemetry, log_fields
-from core.ui import Reply
+from core.ui import Reply, Section
+
+__all__ = ["Actor", "Rapport"]
 
 log = logging.getLogger(__name__)
 
 OOPS = "Something went wrong saving that; nothing was changed. Please try again."
-# Set while an entry point is being observed, so a press that runs a verb counts once.
+# Set while an entry point is observed, so a press that runs a verb counts once.
 _OBSERVING: ContextVar[bool] = ContextVar("rapport_observing", default=False)
+ORGANIZERS_ONLY = (
+    "Only organizers can do that: workspace admins and owners on Slack, members with Manage Server on "
+    "Discord, or people listed in RAPPORT_ADMINS."
+)
+#: Told once, on the member's next reply, after a DM to them failed for good.
+DM_FAILED: dict[str, str] = {
+    "discord": "A reminder couldn't reach you because your DMs are closed to this server. To get nudges, "
+    "turn on Direct Messages in this server's Privacy Settings.",
+    "slack": "A reminder couldn't reach you in your DM with Rapport. Open Rapport's Messages tab and make "
+    "sure messages from the app are allowed.",
+}
+DM_FAILED_DEFAULT = "A reminder couldn't reach you by direct message."
 
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting, as the adapter knows them."""
-
-    platform: str
-    workspace_id: str
-    user_id: str
-    display_name: str | None = None
-    tz: str | None = None  # the platform's time zone for the user, where it has one
-    is_organizer: bool = False
-
-
-@dataclass
-class Ctx:
-    """What a handler gets: its session (one transaction), the member, the time."""
-
-    session: AsyncSession
-    core: Rapport
-    actor: Actor
-    member: Member
-    now: dt.datetime
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return member_zone(self.member, self.core.default_tz)
-
-    @property
-    def who(self) -> MemberTime:
-        return member_time(self.member, self.core.default_tz)
-
-    async def community(self) -> Community:
-        return await self.core.community(self.session, self.actor.platform, self.actor.workspace_id, self.now)
-
-
-def member_zone(member: Member, default_tz: str) -> ZoneInfo:
-    for name in (member.tz, member.platform_tz, default_tz):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
-
-
-def member_time(member: Member, default_tz: str) -> MemberTime:
-    return MemberTime(
-        tz=member_zone(member, default_tz),
-        quiet_start=parse_clock(member.quiet_start or "21:00"),
-        quiet_end=parse_clock(member.quiet_end or "08:00"),
-        stay_in_touch_days=member.stay_in_touch_days or 90,
-    )
-
-
-Handler = Callable[[Ctx, c.Command], Awaitable[Reply]]
-HANDLERS: dict[type[c.Command], Handler] = {}
-
-
-def handles(cls: type[c.Command]):
-    """Registers a handler for a command class."""
-
-    def register(fn: Handler) -> Handler:
-        HANDLERS[cls] = fn
-        return fn
-
-    return register
-
-
-ButtonHandler = Callable[[Ctx, list[str]], Awaitable[Reply]]
-BUTTONS: dict[str, ButtonHandler] = {}
-
-
-def on_button(prefix: str):
-    """Registers a handler for buttons whose action id starts with ``prefix:``."""
-
-    def register(fn: ButtonHandler) -> ButtonHandler:
-        BUTTONS[prefix] = fn
-        return fn
-
-    return register
-
-
-FormHandler = Callable[[Ctx, list[str], dict[str, str]], Awaitable[Reply]]
-FORM_HANDLERS: dict[str, FormHandler] = {}
-
-
-def on_form(name: str):
-    """Registers a handler for forms ``form:<name>:<args>`` that are not a verb's form."""
-
-    def register(fn: FormHandler) -> FormHandler:
-        FORM_HANDLERS[name] = fn
-        return fn
-
-    return register
+Body = Callable[[Ctx], Awaitable[Reply]]
 
 
 class Rapport:
-    """The core service, wired once in ``bot/app.py``."""
+    """The core service, wired once in ``bot/app.py`` on the process's one :class:`Database`."""
 
     def __init__(
         self,
-        sessionmaker: async_sessionmaker,
+        db: Database,
         clock: Clock,
         default_tz: str = "UTC",
         admins: frozenset[str] = frozenset(),
-        gate: WriteGate | None = None,
         telemetry: Telemetry | None = None,
     ) -> None:
-        from core import handlers  # noqa: F401  - registers the handlers
-
-        self.sessionmaker = sessionmaker
-        self.gate = gate or WriteGate.for_engine(sessionmaker.kw["bind"])
+        self.db = db
         self.clock = clock
-        self.default_tz = default_tz
-        self.admins = admins
-        self.platforms: dict[str, Platform] = {}
+        self.config = Config(default_tz=default_tz, admins=admins)
         self._listeners: list[Callable[[], None]] = []
         self.telemetry: Telemetry = telemetry or NoTelemetry()
 
-    def register_platform(self, name: str, platform: Platform) -> None:
-        """Makes a platform's channel posts and conversations available to handlers."""
-        self.platforms[name] = platform
+    @property
+    def default_tz(self) -> str:
+        return self.config.default_tz
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """``listener`` runs after a command commits (the dispatcher uses it to sweep soon)."""
         self._listeners.append(listener)
 
-    # -- entry points -----------------------------------------------------------------
+    # -- commands, buttons, forms ------------------------------------------------------------
 
     async def _observed(self, verb: str, actor: Actor, work: Callable[[], Awaitable[Reply]]) -> Reply:
         """Runs an entry point with its verb, platform and workspace on every log line, and
@@ -182,82 +105,132 @@ class Rapport:
             log.exception("telemetry failed")
         return reply
 
-    async def run_text(self, actor: Actor, text: str) -> Reply:
-        """Parses and runs one line of the text grammar."""
+    async def run_text(self, actor: Actor, text: str, mentions: Mapping[str, str | None] | None = None) -> Reply:
+        """Parses and runs one line of the text grammar.
+
+        ``mentions``: the members the platform itself mentioned in ``text`` and the adapter
+        checked belong to the actor's community (user id -> display name). A mention-like
+        string whose id is not among them is typed text, never a member.
+        """
         try:
             command = c.parse(text)
         except UserError as err:
-            message, first = err.message, (text.split() or ["help"])[0].lower()
-            return await self._observed(first if first in c.SPECS else "unknown", actor, lambda: _fail(message))
-        return await self.execute(actor, command)
+            failed = Reply.fail(err.message, err.field)
+            first = (text.split() or ["help"])[0].lower()
 
-    async def execute(self, actor: Actor, command: c.Command) -> Reply:
+            async def refused() -> Reply:
+                return failed
+
+            return await self._observed(first if first in c.SPECS else "unknown", actor, refused)
+        return await self.execute(actor, command, mentions)
+
+    async def execute(self, actor: Actor, command: c.Command, mentions: Mapping[str, str | None] | None = None) -> Reply:
         """Runs a command in one transaction; a form opens for a bare creating verb."""
-        return await self._observed(command.verb, actor, lambda: self._execute(actor, command))
+        return await self._observed(command.verb, actor, lambda: self._execute(actor, command, mentions))
 
-    async def _execute(self, actor: Actor, command: c.Command) -> Reply:
-        from core.forms import form_for
-
+    async def _execute(self, actor: Actor, command: c.Command, mentions: Mapping[str, str | None] | None) -> Reply:
         spec = c.SPECS[command.verb]
+        if spec.organizers and not self.config.is_organizer(actor):
+            return Reply.fail(ORGANIZERS_ONLY)
         if spec.creates and c.is_bare(command):
             form = form_for(command.verb)
             if form is not None:
-                return Reply(
-                    title=form.title,
-                    text=f"Fill in the form, or type it in one line: `{spec.example}`",
-                    form=form,
-                )
+                return Reply(title=form.title, text=f"Fill in the form, or type it in one line: `{spec.example}`", form=form)
         handler = HANDLERS.get(type(command))
         if handler is None:
             return Reply.fail(f"`{command.verb}` isn't available here yet. Type `/rapport help` for what is.")
-        return await self._in_transaction(actor, lambda ctx: handler(ctx, command))
+
+        async def body(ctx: Ctx) -> Reply:
+            return await handler(ctx, command)
+
+        return await self._run(actor, body, reads=c.reads_only(command), mentions=mentions or {})
 
     async def press(self, actor: Actor, action_id: str) -> Reply:
-        """A button press. Action ids are stable, e.g. ``nudge:done:42``."""
+        """A button press. Action ids are stable, e.g. ``nudge:done:42``; ``run:<verb>`` runs a
+        creating verb with nothing given (its form opens)."""
         return await self._observed("button", actor, lambda: self._press(actor, action_id))
 
     async def _press(self, actor: Actor, action_id: str) -> Reply:
         prefix, _, rest = action_id.partition(":")
+        if prefix == "run":
+            spec = c.SPECS.get(rest)
+            if spec is None or not spec.creates:
+                return Reply.fail("That button is no longer in use. Type `/rapport help` for the commands.")
+            return await self.execute(actor, spec.cls())
         handler = BUTTONS.get(prefix)
         if handler is None:
             return Reply.fail("That button is no longer in use. Type `/rapport nudges` to see what's open.")
         args = rest.split(":") if rest else []
-        return await self._in_transaction(actor, lambda ctx: handler(ctx, args))
 
-    async def submit(self, actor: Actor, form_id: str, values: dict[str, str]) -> Reply:
+        async def body(ctx: Ctx) -> Reply:
+            return await handler(ctx, args)
+
+        return await self._run(actor, body)
+
+    async def submit(self, actor: Actor, form_id: str, values: Mapping[str, str]) -> Reply:
         """A form submission: ``form:<verb>`` runs the verb with the fields' values."""
         verb = form_id.partition(":")[2].partition(":")[0]
         return await self._observed(verb if verb in c.SPECS else "form", actor, lambda: self._submit(actor, form_id, values))
 
-    async def _submit(self, actor: Actor, form_id: str, values: dict[str, str]) -> Reply:
-        from core.forms import command_from_form
-
+    async def _submit(self, actor: Actor, form_id: str, values: Mapping[str, str]) -> Reply:
         kind, _, rest = form_id.partition(":")
         name, _, arg = rest.partition(":")
-        handler = FORM_HANDLERS.get(name) if kind == "form" else None
-        if handler is not None:
+        form_handler = FORM_HANDLERS.get(name) if kind == "form" else None
+        if form_handler is not None:
             clean = {k: str(v).strip() for k, v in values.items() if v is not None and str(v).strip()}
             args = arg.split(":") if arg else []
-            return await self._in_transaction(actor, lambda ctx: handler(ctx, args, clean))
+
+            async def body(ctx: Ctx) -> Reply:
+                return await form_handler(ctx, args, clean)
+
+            return await self._run(actor, body)
         try:
-            command = command_from_form(form_id, values)
+            command = command_from_form(form_id, dict(values))
         except UserError as err:
-            return Reply.fail(err.message)
+            return Reply.fail(err.message, err.field)
         return await self.execute(actor, command)
 
-    async def _in_transaction(self, actor: Actor, body: Callable[[Ctx], Awaitable[Reply]]) -> Reply:
+    async def _run(self, actor: Actor, body: Body, *, reads: bool = False, mentions: Mapping[str, str | None] | None = None) -> Reply:
+        mentions = mentions or {}
+        if reads:
+            try:
+                reply = await self._read(actor, body, mentions)
+            except UserError as err:
+                return Reply.fail(err.message, err.field)
+            except Exception:
+                log.exception("command failed")
+                return Reply.fail(OOPS)
+            if reply is not None:
+                return reply
+        return await self._write(actor, body, mentions)
+
+    async def _read(self, actor: Actor, body: Body, mentions: Mapping[str, str | None]) -> Reply | None:
+        """Runs a reading command without the write lock; None when it needs the write path
+        after all (a new member, a changed profile, a notice to give)."""
+        async with self.db.read() as session:
+            member = await find_member(session, actor.platform, actor.workspace_id, actor.user_id)
+            if member is None or member.dm_failed_notice or profile_changes(member, actor):
+                return None
+            ctx = Ctx(session, self.config, actor, member, self.clock.now(), mentions, reading=True)
+            return await body(ctx)
+
+    async def _write(self, actor: Actor, body: Body, mentions: Mapping[str, str | None]) -> Reply:
         for attempt in range(2):
             try:
-                async with self.gate, self.sessionmaker() as session:
-                    async with session.begin():
-                        now = self.clock.now()
-                        member = await self.member(session, actor, now)
-                        ctx = Ctx(session=session, core=self, actor=actor, member=member, now=now)
-                        reply = await body(ctx)
+                async with self.db.write() as session:
+                    now = self.clock.now()
+                    member = await member_for(session, actor, now, self.config.default_tz)
+                    ctx = Ctx(session, self.config, actor, member, now, mentions)
+                    reply = await body(ctx)
+                    if member.dm_failed_notice and reply.form is None and member in session:
+                        member.dm_failed_notice = False
+                        notice = Section(title="I couldn't DM you", text=DM_FAILED.get(actor.platform, DM_FAILED_DEFAULT)
+                                         + " `/rapport nudges` shows what's waiting.")
+                        reply = replace(reply, sections=(*reply.sections, notice))
                 self._notify()
-                return reply
+                return replace(reply, changed=True)
             except UserError as err:
-                return Reply.fail(err.message)
+                return Reply.fail(err.message, err.field)
             except IntegrityError:
                 # Two first commands of a new member raced to create it; the retry finds it.
                 if attempt == 0:
@@ -277,55 +250,85 @@ class Rapport:
             except Exception:  # a listener must never break a reply
                 log.exception("change listener failed")
 
-    # -- members and communities -----------------------------------------------------
+    # -- what adapters show and tell ---------------------------------------------------------
 
-    async def member(self, session: AsyncSession, actor: Actor, now: dt.datetime) -> Member:
-        """Finds or creates the acting member; keeps name and platform time zone fresh."""
-        member = await session.scalar(
-            select(Member).where(
-                Member.platform == actor.platform,
-                Member.workspace_id == actor.workspace_id,
-                Member.user_id == actor.user_id,
+    async def home(self, actor: Actor) -> Reply:
+        """The member's dashboard (Slack's App Home; a reply elsewhere): goal, upcoming
+        nudges, meetings coming up and recent ones. Only reads; creates nobody."""
+        async with self.db.read() as session:
+            member = await find_member(session, actor.platform, actor.workspace_id, actor.user_id)
+            return await home_reply(session, member, self.clock.now(), self.config.default_tz)
+
+    async def refresh_profile(
+        self, platform: str, workspace_ids: Iterable[str], user_id: str, *, display_name: str | None = None, tz: str | None = None
+    ) -> int:
+        """The platform says a user's name or time zone changed: members Rapport already has
+        follow (nobody is created). Returns how many member rows changed."""
+        actor_name = (display_name or "")[:100] or None
+        changed = 0
+        async with self.db.write() as session:
+            rows = await session.scalars(
+                select(Member).where(
+                    Member.platform == platform, Member.workspace_id.in_(list(workspace_ids)), Member.user_id == user_id
+                )
             )
+            for member in rows:
+                changes = profile_changes(member, Actor(platform, member.workspace_id, user_id, actor_name, tz))
+                for attr, value in changes.items():
+                    setattr(member, attr, value)
+                changed += bool(changes)
+        return changed
+
+    async def complete_contacts(self, actor: Actor, typed: str, limit: int = 25) -> list[str]:
+        """The member's contact names that start with (a word of) ``typed``: autocomplete."""
+        key = " ".join(typed.split()).casefold()[:100]
+        escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = (
+            select(ContactRow.name)
+            .join(Member, Member.id == ContactRow.member_id)
+            .where(Member.platform == actor.platform, Member.workspace_id == actor.workspace_id, Member.user_id == actor.user_id)
+            .order_by(ContactRow.name_key)
+            .limit(limit)
         )
-        if member is None:
-            member = Member(
-                platform=actor.platform,
-                workspace_id=actor.workspace_id,
-                user_id=actor.user_id,
-                display_name=actor.display_name,
-                platform_tz=actor.tz,
-                quiet_start="21:00",
-                quiet_end="08:00",
-                stay_in_touch_days=90,
-                digest=True,
-                created_at=now,
+        if key:
+            query = query.where(
+                or_(ContactRow.name_key.like(f"{escaped}%", escape="\\"), ContactRow.name_key.like(f"% {escaped}%", escape="\\"))
             )
-            session.add(member)
-            await session.flush()
-            from core.nudges import schedule_digest
+        async with self.db.read() as session:
+            return list(await session.scalars(query))
 
-            await schedule_digest(session, member, now, self.default_tz)
-        else:
-            if actor.display_name and member.display_name != actor.display_name:
-                member.display_name = actor.display_name
-            if actor.tz and member.platform_tz != actor.tz:
-                member.platform_tz = actor.tz
-        return member
+    async def is_member(self, platform: str, workspace_id: str, user_id: str) -> bool:
+        """Whether Rapport knows this user in this community."""
+        async with self.db.read() as session:
+            return await find_member(session, platform, workspace_id, user_id) is not None
 
-    async def community(self, session: AsyncSession, platform: str, workspace_id: str, now: dt.datetime) -> Community:
-        row = await session.scalar(
-            select(Community).where(Community.platform == platform, Community.workspace_id == workspace_id)
-        )
-        if row is None:
-            row = Community(platform=platform, workspace_id=workspace_id, created_at=now)
-            session.add(row)
-            await session.flush()
-        return row
+    # -- small facts the adapters keep through the core --------------------------------------
 
-    def is_organizer(self, actor: Actor) -> bool:
-        return actor.is_organizer or actor.user_id in self.admins
+    async def recall(self, key: str) -> str | None:
+        """A small fact kept in the database (e.g. the hash of the synced Discord commands)."""
+        async with self.db.read() as session:
+            row = await session.get(Meta, key)
+            return row.value if row is not None else None
 
+    async def remember(self, key: str, value: str) -> None:
+        try:
+            async with self.db.write() as session:
+                row = await session.get(Meta, key)
+                if row is None:
+                    session.add(Meta(key=key, value=value))
+                else:
+                    row.value = value
+        except IntegrityError:  # another process wrote it at the same moment; theirs stands
+            pass
 
-async def _fail(message: str) -> Reply:
-    return Reply.fail(message)
+    async def claim_event(self, key: str) -> bool:
+        """A platform event or request key: True the first time, in any process (dedupe)."""
+        return await dedupe.claim(self.db, key, self.clock.now())
+
+    async def note_events(self, keys: Iterable[str]) -> None:
+        """Records keys already handled, so a retry of them is recognised."""
+        await dedupe.note(self.db, keys, self.clock.now())
+
+    async def forget_events(self, prefix: str, older_than: dt.timedelta) -> int:
+        """Drops recorded keys with ``prefix`` older than ``older_than``."""
+        return await dedupe.prune(self.db, prefix, self.clock.now() - older_than)

@@ -19,13 +19,16 @@ FieldKind = Literal["text", "long", "date", "select", "bool"]
 class Button:
     """A button. ``action_id`` is stable across restarts, e.g. ``nudge:done:42``.
 
-    ``command`` is the same action as text (``done 42``), for the console.
+    ``command`` is the same action as text (``done 42``), for the console. A button with a
+    ``url`` is a link (a private sign-in link, a mailto: draft): pressing it opens the URL
+    and reaches the core as nothing; adapters never let the platform preview it.
     """
 
     label: str
-    action_id: str
+    action_id: str = ""
     style: ButtonStyle = "default"
     command: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,10 +92,12 @@ class Reply:
     form: Form | None = None
     files: tuple[Attachment, ...] = ()
     error: bool = False
+    error_field: str | None = None  # the form field an error is about (a key, or "subject")
+    changed: bool = False  # the command changed something (a member's dashboard may need a refresh)
 
     @classmethod
-    def fail(cls, text: str) -> Reply:
-        return cls(text=text, error=True)
+    def fail(cls, text: str, field: str | None = None) -> Reply:
+        return cls(text=text, error=True, error_field=field)
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,11 @@ class Message:
     reply: Reply
     nudge_id: int | None = None
     kind: str = ""
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def _label(button: Button) -> str:
+    return f"{button.label}: {button.url}" if button.url else button.label
 
 
 def plain_text(reply: Reply) -> str:
@@ -138,9 +147,9 @@ def plain_text(reply: Reply) -> str:
         for label, value in section.fields:
             lines.append(f"    {label}: {value}")
         if section.buttons:
-            lines.append("    [" + "] [".join(b.label for b in section.buttons) + "]")
+            lines.append("    [" + "] [".join(_label(b) for b in section.buttons) + "]")
     if reply.buttons:
-        lines.append("[" + "] [".join(b.label for b in reply.buttons) + "]")
+        lines.append("[" + "] [".join(_label(b) for b in reply.buttons) + "]")
     if reply.context:
         lines.append(reply.context)
     return "\n".join(lines)

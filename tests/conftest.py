@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.clock import FakeClock
-from core.db import make_engine, make_sessionmaker, upgrade
+from core.db import Database, make_engine, upgrade
 from core.service import Actor, Rapport
 
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES_URL")
@@ -70,13 +70,19 @@ def clock():
 
 
 @pytest.fixture
-def sessionmaker(engine):
-    return make_sessionmaker(engine)
+def db(engine):
+    """The test's one Database (and so its one write gate), as the wiring makes it."""
+    return Database(engine)
 
 
 @pytest.fixture
-def core(sessionmaker, clock):
-    return Rapport(sessionmaker, clock, default_tz="UTC", admins=frozenset({"ORG1"}))
+def sessionmaker(db):
+    return db.sessionmaker
+
+
+@pytest.fixture
+def core(db, clock):
+    return Rapport(db, clock, default_tz="UTC", admins=frozenset({"ORG1"}))
 
 
 @pytest.fixture

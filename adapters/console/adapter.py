@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from core.commands import SPECS, split_verb
 from core.errors import UserError
 from core.forms import command_from_form
 from core.service import Actor, Rapport
@@ -25,6 +26,8 @@ USER = "me"
 
 
 _AS = re.compile(r"^as\s+([A-Za-z0-9_.-]{1,32}):\s*(.*)$", re.IGNORECASE)
+# `@carol` (after a space or at the start, so emails don't count) or `<@carol>`.
+_MENTION = re.compile(r"(?:(?<=\s)|^)(?:@([A-Za-z0-9_.-]{1,32})\b|<@([A-Za-z0-9_.-]{1,32})(?:\|[^>]*)?>)")
 
 
 def _channel(channel_id: str) -> str:
@@ -43,8 +46,25 @@ def render(reply: Reply) -> str:
     return text
 
 
+def _names_members(line: str) -> bool:
+    """Whether the line's verb takes a member (``intro @carol``, ``referred-by: @carol``),
+    so an unknown ``@name`` there is a mistake rather than text."""
+    try:
+        verb, _ = split_verb(line)
+    except UserError:
+        return False
+    spec = SPECS.get(verb)
+    return spec is not None and (spec.alternative is not None or any(k.kind == "contact" for k in spec.keys))
+
+
 def _hints(buttons) -> str:
-    return " · ".join(f"`{b.command}`" if b.command else f"`press {b.action_id}`" for b in buttons)
+    return " · ".join(_hint(b) for b in buttons)
+
+
+def _hint(button) -> str:
+    if button.url:
+        return f"{button.label}: {button.url}"
+    return f"`{button.command}`" if button.command else f"`press {button.action_id}`"
 
 
 class ConsoleAdapter:
@@ -91,9 +111,6 @@ class ConsoleAdapter:
         await self.print(f"\n[conversation: {', '.join(user_ids)}]\n{render(reply)}\n")
         return "conversation-" + "-".join(user_ids)
 
-    async def display_name(self, workspace_id: str, user_id: str) -> str | None:
-        return None
-
     # -- the loop -----------------------------------------------------------------------
 
     async def print(self, text: str) -> None:
@@ -116,11 +133,36 @@ class ConsoleAdapter:
         if body.lower().startswith("press "):
             reply = await self.core.press(actor, body[6:].strip())
         else:
-            reply = await self.core.run_text(actor, line)
+            line, mentions, unknown = await self.mentions(line)
+            if unknown and _names_members(line):
+                reply = Reply.fail(
+                    f"There's no member @{unknown} here yet. In the console, `as {unknown}: help` brings them in."
+                )
+            else:
+                reply = await self.core.run_text(actor, line, mentions)
         if reply.form is not None and ask is not None:
             reply = await self._fill(reply.form, ask) or reply
         await self.show(reply)
         return reply
+
+    async def mentions(self, line: str) -> tuple[str, dict[str, str | None], str | None]:
+        """The console's members are local: ``@carol`` or ``<@carol>`` names one the core
+        knows (``me``, or anyone who acted with ``as carol:``). Returns the line with each
+        written as a mention, the verified mentions, and the first unknown name, if any."""
+        found: dict[str, str | None] = {}
+        unknown: str | None = None
+        for match in _MENTION.finditer(line):
+            name = (match.group(1) or match.group(2)).lower()
+            if name in found:
+                continue
+            if await self.core.is_member(PLATFORM, WORKSPACE, name):
+                found[name] = self.actor.display_name if name == USER else name.title()
+            elif unknown is None:
+                unknown = name
+        if not found:
+            return line, {}, unknown
+        line = _MENTION.sub(lambda m: f"<@{(m.group(1) or m.group(2)).lower()}>" if (m.group(1) or m.group(2)).lower() in found else m.group(0), line)
+        return line, found, unknown
 
     async def show(self, reply: Reply) -> None:
         text = ("Error: " if reply.error else "") + render(reply)

@@ -12,14 +12,11 @@ from typing import Any
 
 import discord
 from discord import app_commands
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from adapters.discord.commands import build_root, payload_hash
 from adapters.discord.interactions import SORRY, Interactions
 from adapters.discord.platform import DiscordPlatform
 from adapters.discord.render import BUTTON_TEMPLATE, FORM_PATTERN, modal_values, render
-from core.models import Meta
 from core.service import Rapport
 from core.ui import Reply
 
@@ -59,22 +56,25 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=BUTTON_TE
 
 
 class RapportClient(discord.Client):
-    """The bot: one ``/rapport`` command tree, generic buttons and forms, DMs via ``platform``."""
+    """The bot: one ``/rapport`` command tree, generic buttons and forms; ``platform`` is what
+    the dispatcher uses for DMs, channel posts and threads. Everything else goes through
+    ``core``, the core's front door."""
 
-    def __init__(self, core: Rapport, sessionmaker: async_sessionmaker) -> None:
+    def __init__(self, core: Rapport) -> None:
         super().__init__(
             intents=intents(),
             # Nothing the bot sends pings anyone unless a send says so explicitly.
             allowed_mentions=discord.AllowedMentions.none(),
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
-            # The bot never reads messages or member lists: keep no caches of them.
+            # The bot never reads messages or member lists (at most one member, to check a
+            # typed mention): keep no caches of them.
             max_messages=None,
             member_cache_flags=discord.MemberCacheFlags.none(),
             chunk_guilds_at_startup=False,
         )
-        self.sessionmaker = sessionmaker
+        self.core = core
         self.platform = DiscordPlatform(self)
-        self.interactions = Interactions(core, sessionmaker, remember_name=self.platform.names.put)
+        self.interactions = Interactions(core)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(build_root(self.interactions))
         self.tree.on_error = self._on_tree_error
@@ -86,28 +86,19 @@ class RapportClient(discord.Client):
 
     async def sync_commands(self) -> bool:
         """Pushes the command definitions, only if they changed since the last push (the
-        hash lives in the Meta table), to stay clear of Discord's rate limits on them."""
+        hash is kept through the core, ``discord.commands.<application id>``), to stay clear
+        of Discord's rate limits on them. Returns whether it pushed."""
         key = f"discord.commands.{self.application_id}"
         digest = payload_hash(self.tree)
-        async with self.sessionmaker() as session:
-            stored = await session.get(Meta, key)
-            if stored is not None and stored.value == digest:
-                log.info("Discord commands unchanged; not syncing")
-                return False
+        if await self.core.recall(key) == digest:
+            log.info("Discord commands unchanged; not syncing")
+            return False
         try:
             await self.tree.sync()
         except (discord.HTTPException, discord.RateLimited):
             log.exception("syncing Discord commands failed; the previous definitions stay until the next start")
             return False
-        try:
-            async with self.sessionmaker() as session, session.begin():
-                row = await session.get(Meta, key)
-                if row is None:
-                    session.add(Meta(key=key, value=digest))
-                else:
-                    row.value = digest
-        except IntegrityError:  # another instance recorded it at the same moment
-            pass
+        await self.core.remember(key, digest)
         log.info("Discord commands synced")
         return True
 

@@ -1,9 +1,13 @@
-"""The `/rapport` slash command, generated from ``core.commands.SPECS``.
+"""The `/rapport` slash command, derived from the verbs' specs (``core.commands.SPECS``).
 
-Each verb is a subcommand (``admin`` a subcommand group); its subject and each grammar key
-are typed options named as in SPEC.md (``name``, ``when``, ``referred-by`` ...). Options
-are translated back into ``core.commands.build(verb, subject, options)``, so the grammar,
-its validation and its error messages stay in the core.
+Each verb is a subcommand (``admin`` a subcommand group). Its subject, its alternative
+(``intro``'s ``member``) and each of its keys become one typed option each, everything
+about it taken from the :class:`core.commands.Key` that declares it: the name, the type
+(``int`` within ``bounds``; ``choice`` as choices; ``word`` as a boolean; ``channel``;
+``member`` as a user; ``contact`` and ``tz`` autocompleted; any other kind a string no
+longer than ``max_length``), and the description. Nothing about a verb is declared here.
+Options are translated back into ``core.commands.build(verb, subject, options)``, so the
+grammar, its validation and its error messages stay in the core.
 
 :func:`options_for` is pure (tested without Discord); :func:`build_root` turns it into
 discord.py commands whose callbacks hand everything to an :class:`Interactions` object.
@@ -11,11 +15,12 @@ discord.py commands whose callbacks hand everything to an :class:`Interactions` 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 import discord
@@ -29,163 +34,104 @@ Completion = Literal["contact", "tz", "verb"]
 
 ROOT_DESCRIPTION = "Rapport: your informational-interview coach"
 ADMIN_DESCRIPTION = "Organizers (Manage Server): the intro channel and stats"
+TEXT_OPTION_MAX = 6000  # Discord's cap on a string option's max_length
+DESCRIPTION_MAX = 100  # Discord's cap on an option's (and a command's) description
 
-# The subject's option name where it differs from the command's attribute (SPEC.md).
-SUBJECT_OPTION = {"topic": "verb"}
-
-SUBJECT_DESCRIPTIONS = {
-    ("help", "topic"): "A command to explain, e.g. log",
-    ("goal", "text"): "Your goal in one line; leave empty to see it",
-    ("prep", "name"): "The contact you're meeting (optional)",
-    ("done", "id"): "The nudge's number (see /rapport nudges)",
-    ("skip", "id"): "The nudge's number (see /rapport nudges)",
-    ("snooze", "id"): "The nudge's number (see /rapport nudges)",
-    ("intro", "what"): "Whom you'd like to meet, posted to the intro channel",
-    ("offer", "off"): "Leave the helper directory",
-    ("helpers", "field"): "Only helpers in this field",
-    ("landed", "text"): "Where you landed, e.g. Product Marketing Manager at Acme",
-    ("forget-me", "confirm"): "Yes, delete all my data now",
-    ("admin channel", "channel"): "The channel for intro requests",
-}
-KEY_DESCRIPTIONS = {
-    "company": "Their company",
-    "role": "Their role",
-    "field": "Their field, e.g. product marketing",
-    "email": "Their email",
-    "phone": "Their phone number",
-    "referred-by": "Who pointed you to them",
-    "notes": "Notes: what you learned, what they suggested",
-    "status": "Only contacts with this status",
-    "via": "How you reached out: email, LinkedIn, phone…",
-    "follow-up": "When you said you'd follow up, e.g. next Tuesday 10am",
-    "when": "When, e.g. yesterday 3pm (your time zone)",
-    "where": "Where you'll meet",
-    "referrals": "People they suggested (comma-separated), or pending",
-    "opportunities": "Opportunities they mentioned",
-    "thanked": "Already sent your thank-you?",
-    "for": "For how long, e.g. 2 days",
-    "until": "Until when, e.g. Monday 9am",
-    "note": "A note for whoever can help",
-    "fields": "Fields where you can help, comma-separated",
-    "companies": "Companies you know from the inside, comma-separated",
-    "per-month": "At most this many asks a month",
-    "tz": "Your time zone, e.g. Europe/Berlin",
-    "quiet": "Quiet hours, e.g. 21:00-08:00, or off",
-    "stay-in-touch": "Stay in touch every … days (7-365)",
-    "digest": "Weekly digest on Mondays",
-}
-KEY_CHOICES = {
-    "thanked": ("yes", "no"),
-    "digest": ("on", "off"),
-    "status": ("new", "reached-out", "replied", "scheduled", "met"),
-}
-KEY_NUMBERS = {"per-month": (0, 20), "stay-in-touch": (7, 365)}
-CONTACT_KEYS = {"referred-by"}
-# Verbs whose name is an existing contact (``add`` names a new one).
-CONTACT_SUBJECTS = {"contact", "reached-out", "replied", "scheduled", "log", "prep"}
-TEXT_OPTION_MAX = 6000  # Discord's cap on a string option
+_KINDS: dict[str, OptionKind] = {"int": "int", "word": "bool", "channel": "channel", "member": "user"}
+_COMPLETIONS: dict[str, Completion] = {"contact": "contact", "tz": "tz"}
 
 
 @dataclass(frozen=True)
 class Option:
     """One Discord option of a subcommand and what it fills in the core's command."""
 
-    name: str  # the Discord option name: the grammar key or the subject's name
+    name: str  # the Discord option name: the Key's name
     param: str  # the Python parameter name discord.py calls the callback with
-    role: Literal["subject", "key", "member"]
+    role: Literal["subject", "alternative", "key"]  # an alternative fills the subject another way
     kind: OptionKind
     description: str
     required: bool = False
-    max_length: int = c.SHORT_MAX
-    bounds: tuple[int, int] | None = None
+    max_length: int | None = None  # strings only
+    bounds: tuple[int, int] | None = None  # integers only
     choices: tuple[str, ...] = ()
     complete: Completion | None = None
+    word: str = ""  # a boolean's word in the grammar (``off``, ``confirm``)
 
 
-def options_for(verb: str) -> list[Option]:
-    """The options of a verb's subcommand, subject first."""
+def option_for(key: c.Key, role: Literal["subject", "alternative", "key"], *, required: bool = False) -> Option:
+    """The Discord option that stands for ``key``."""
+    kind = _KINDS.get(key.kind, "text")
+    return Option(
+        name=key.name,
+        param=key.attribute,
+        role=role,
+        kind=kind,
+        description=_clip(key.description or key.name, DESCRIPTION_MAX),
+        required=required,
+        # A choice is bounded by its choices; Discord takes no length with them.
+        max_length=min(key.max_length, TEXT_OPTION_MAX) if kind == "text" and key.kind != "choice" else None,
+        bounds=key.bounds if kind == "int" else None,
+        choices=key.choices if key.kind == "choice" else (),
+        complete=_COMPLETIONS.get(key.kind),
+        word=(key.choices[0] if key.choices else key.name) if kind == "bool" else "",
+    )
+
+
+@functools.cache
+def options_for(verb: str) -> tuple[Option, ...]:
+    """The options of a verb's subcommand: the subject, its alternative, then the keys;
+    required ones first, as Discord demands (only a subject is ever required)."""
     spec = c.SPECS[verb]
     result: list[Option] = []
-    if spec.subject:
-        attr = spec.subject
-        name = SUBJECT_OPTION.get(attr, attr)
-        description = SUBJECT_DESCRIPTIONS.get((verb, attr)) or (
-            "The contact's name" if attr == "name" else attr.replace("_", " ").capitalize()
-        )
+    if spec.subject is not None:
         # A creating verb with nothing typed opens a form, so even its subject is optional.
         required = spec.subject_required and not spec.creates
-        if spec.subject_words:
-            result.append(Option(name, name, "subject", "bool", description))
-        elif attr == "channel":
-            result.append(Option(name, name, "subject", "channel", description, required=required))
-        else:
-            result.append(
-                Option(
-                    name,
-                    name,
-                    "subject",
-                    "text",
-                    description,
-                    required=required,
-                    max_length=c.MAX_LENGTHS.get(attr, c.SHORT_MAX),
-                    complete="contact" if attr == "name" and verb in CONTACT_SUBJECTS else ("verb" if attr == "topic" else None),
-                )
-            )
-        if verb == "intro":
-            result.append(Option("member", "member", "member", "user", "Ask one member directly instead"))
-    for key in spec.keys:
-        attr = c.attr_name(key)
-        description = KEY_DESCRIPTIONS.get(key, key.replace("-", " ").capitalize())
-        if key in KEY_NUMBERS:
-            result.append(Option(key, attr, "key", "int", description, bounds=KEY_NUMBERS[key]))
-            continue
-        result.append(
-            Option(
-                key,
-                attr,
-                "key",
-                "text",
-                description,
-                max_length=min(c.MAX_LENGTHS.get(attr, c.SHORT_MAX), TEXT_OPTION_MAX),
-                choices=KEY_CHOICES.get(key, ()),
-                complete="contact" if key in CONTACT_KEYS else ("tz" if key == "tz" else None),
-            )
-        )
-    return result
+        option = option_for(spec.subject, "subject", required=required)
+        if spec.cls is c.Help:
+            option = replace(option, complete="verb")  # help's topic is a verb: offer the verbs
+        result.append(option)
+    if spec.alternative is not None:
+        result.append(option_for(spec.alternative, "alternative"))
+    result.extend(option_for(key, "key") for key in spec.keys)
+    return tuple(sorted(result, key=lambda o: not o.required))
+
 
 
 def arguments(verb: str, values: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
     """Typed option values -> the core's ``(subject, {key: text})``.
 
     A user becomes a mention (``<@id>``) and a channel ``<#id|name>``, as the text grammar
-    writes them; a true boolean becomes its word (``off``, ``confirm``). Raises
-    :class:`UserError` for ``intro`` given both ``what`` and ``member``.
+    writes them; a true boolean becomes its word (``off``, ``confirm``); a number its
+    digits. Whether a mentioned user may count is not decided here (see
+    ``interactions.Interactions.mentions``). Raises :class:`UserError` for a subject given
+    both ways (``intro`` with ``what`` and ``member``).
     """
+    spec = c.SPECS[verb]
     subject: str | None = None
     options: dict[str, str] = {}
     for option in options_for(verb):
         value = values.get(option.param)
         if value is None or value is False or value == "":
             continue
-        if option.role == "member":
-            if subject is not None:
-                raise UserError(
-                    "Give `what` (an open request) or `member` (ask one person), not both. "
-                    f"Try: `{c.SPECS[verb].example}`"
-                )
-            subject = f"<@{value.id}>"
-        elif option.role == "subject":
-            subject = _text(option, value)
-        else:
+        if option.role == "key":
             options[option.name] = _text(option, value)
+            continue
+        if subject is not None and spec.subject is not None and spec.alternative is not None:
+            raise UserError(
+                f"Give `{spec.subject.name}` or `{spec.alternative.name}` "
+                f"({spec.alternative.description.lower() or 'instead'}), not both. Try: `{spec.example}`"
+            )
+        subject = _text(option, value)
     return subject, options
 
 
 def _text(option: Option, value: Any) -> str:
     if option.kind == "bool":
-        return option.name
+        return option.word
     if option.kind == "channel":
         return f"<#{value.id}|{getattr(value, 'name', '')}>"
+    if option.kind == "user":
+        return f"<@{value.id}>"
     return str(value)
 
 
@@ -223,8 +169,12 @@ def _annotation(option: Option) -> Any:
     if option.kind == "channel":
         return app_commands.Transform[Any, TextChannelOption]
     if option.kind == "int":
-        low, high = option.bounds or (0, 1000)
+        if option.bounds is None:
+            return int
+        low, high = option.bounds
         return app_commands.Range[int, low, high]
+    if option.max_length is None:
+        return str
     return app_commands.Range[str, 1, option.max_length]
 
 
@@ -258,7 +208,7 @@ def _command(verb: str, name: str, handler: Interactions) -> app_commands.Comman
         completers = {o.param: _completer(handler, o.complete) for o in options if o.complete}
         if completers:
             app_commands.autocomplete(**completers)(callback)
-    return app_commands.Command(name=name, description=_clip(spec.summary, 100), callback=callback)
+    return app_commands.Command(name=name, description=_clip(spec.summary, DESCRIPTION_MAX), callback=callback)
 
 
 def _completer(handler: Interactions, what: Completion) -> Callable[..., Awaitable[list[app_commands.Choice[str]]]]:

@@ -11,28 +11,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Mapping
 from dataclasses import replace
 from typing import Any
 from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
-from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from adapters.discord import PLATFORM
 from adapters.discord import render as r
-from adapters.discord.commands import Completion, arguments
+from adapters.discord.commands import Completion, arguments, options_for
 from core import commands as c
 from core.errors import UserError
-from core.models import ContactRow, Member
 from core.service import Actor, Rapport
-from core.ui import Reply, Section
+from core.ui import Reply
 
 log = logging.getLogger(__name__)
 
 CHOICES_MAX = 25  # Discord's cap on autocomplete choices
+MENTIONS_CHECKED = 5  # typed mentions looked up with Discord per command, at most
+LOOKUP_SECONDS = 5.0
+#: A user mention as Discord writes it in text.
+USER_MENTION = re.compile(r"<@!?([0-9]{15,21})>")
 SORRY = "Something went wrong on my side; nothing was changed. Please try again."
 IN_DMS = Reply.fail(
     "Rapport keeps your contacts per server, so use `/rapport` in the server where you're a member. "
@@ -40,32 +42,13 @@ IN_DMS = Reply.fail(
 )
 NO_SERVER = Reply.fail("I can't tell which server this belongs to. Use `/rapport nudges` in your server instead.")
 RESTARTING = Reply.fail("Rapport is restarting. Try again in a few seconds.")
-DMS_CLOSED = Section(
-    title="I couldn't DM you",
-    text="A reminder couldn't reach you because your DMs are closed to this server. "
-    "To get nudges, turn on Direct Messages in this server's Privacy Settings. "
-    "`/rapport nudges` shows what's waiting.",
-)
 
 
 class Interactions:
-    """The adapter's handlers for commands, button presses, modal submissions, autocomplete.
+    """The adapter's handlers for commands, button presses, modal submissions, autocomplete."""
 
-    ``remember_name(workspace_id, user_id, name)`` is told every display name an
-    interaction reveals (the platform's name cache).
-    """
-
-    def __init__(
-        self,
-        core: Rapport,
-        sessionmaker: async_sessionmaker,
-        *,
-        remember_name: Callable[[str, str, str], None] | None = None,
-        defer_after: float = 1.5,
-    ) -> None:
+    def __init__(self, core: Rapport, *, defer_after: float = 1.5) -> None:
         self.core = core
-        self.sessionmaker = sessionmaker
-        self.remember_name = remember_name
         self.defer_after = defer_after
         self.accepting = True
         self._inflight: set[asyncio.Task] = set()
@@ -79,12 +62,7 @@ class Interactions:
         if actor is None:
             await self._answer(interaction, _ready(IN_DMS))
             return
-        try:
-            command = c.build(verb, *arguments(verb, values))
-        except UserError as err:
-            await self._answer(interaction, _ready(Reply.fail(err.message)))
-            return
-        await self._answer(interaction, self._run_command(actor, command), forms=True)
+        await self._answer(interaction, self._run_command(interaction, actor, verb, values), forms=True)
 
     async def on_press(self, interaction: discord.Interaction, action_id: str, workspace_id: str | None) -> None:
         """A button: ``action_id`` is the core's; ``workspace_id`` is stamped on DM buttons."""
@@ -98,7 +76,12 @@ class Interactions:
         )
 
     async def on_submit(self, interaction: discord.Interaction, form_id: str, workspace_id: str | None, values: dict[str, str]) -> None:
-        """A modal submission: ``values`` by field key."""
+        """A modal submission: ``values`` by field key.
+
+        A modal can't be reopened from its own submission, nor can Discord mark a field: an
+        error (``Reply.error_field`` set or not) comes back as an ephemeral one-line reply,
+        which names the field in its words.
+        """
         actor = self.actor(interaction, workspace_id)
         if actor is None:
             await self._answer(interaction, _ready(NO_SERVER))
@@ -114,7 +97,7 @@ class Interactions:
                 names = self._zones_matching(current)
             else:
                 actor = self.actor(interaction)
-                names = await self._contacts_matching(actor, current) if actor else []
+                names = await self.core.complete_contacts(actor, current, CHOICES_MAX) if actor else []
         except Exception:  # autocomplete is a nicety; never let it surface an error
             log.exception("autocomplete failed")
             names = []
@@ -129,54 +112,68 @@ class Interactions:
         """
         user_id = str(interaction.user.id)
         if interaction.guild_id:
-            workspace = str(interaction.guild_id)
-            name = interaction.user.display_name
-            if self.remember_name is not None:
-                self.remember_name(workspace, user_id, name)
             organizer = bool(interaction.permissions.manage_guild)
-            return Actor(PLATFORM, workspace, user_id, display_name=name, is_organizer=organizer)
+            return Actor(PLATFORM, str(interaction.guild_id), user_id, display_name=interaction.user.display_name,
+                         is_organizer=organizer)
         if workspace_id:
             # In a DM Discord knows only the global name; keep the server nickname we have.
             return Actor(PLATFORM, workspace_id, user_id)
         return None
 
-    async def _run_command(self, actor: Actor, command: c.Command) -> Reply:
-        reply = await self.core.execute(actor, command)
-        if reply.form is None and await self._take_dm_notice(actor):
-            reply = replace(reply, sections=(*reply.sections, DMS_CLOSED))
-        return reply
+    async def _run_command(self, interaction: discord.Interaction, actor: Actor, verb: str, values: dict[str, Any]) -> Reply:
+        try:
+            command = c.build(verb, *arguments(verb, values))
+        except UserError as err:
+            return Reply.fail(err.message, err.field)
+        refusal = _not_members(verb, values)
+        if refusal is not None:
+            return refusal
+        mentions = await self.mentions(interaction, verb, values)
+        return await self.core.execute(actor, command, mentions)
 
-    async def _take_dm_notice(self, actor: Actor) -> bool:
-        """Clears the member's "a DM failed" flag; True if it was set (tell them once)."""
-        async with self.sessionmaker() as session, session.begin():
-            result = await session.execute(
-                update(Member)
-                .where(
-                    Member.platform == PLATFORM,
-                    Member.workspace_id == actor.workspace_id,
-                    Member.user_id == actor.user_id,
-                    Member.dm_failed_notice.is_(True),
-                )
-                .values(dm_failed_notice=False)
-            )
-        return bool(result.rowcount)
+    async def mentions(self, interaction: discord.Interaction, verb: str, values: Mapping[str, Any]) -> dict[str, str | None]:
+        """The members this command mentions, as the core wants them: user id -> display name.
 
-    async def _contacts_matching(self, actor: Actor, current: str) -> list[str]:
-        key = " ".join(current.split()).casefold()
-        escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = (
-            select(ContactRow.name)
-            .join(Member, Member.id == ContactRow.member_id)
-            .where(Member.platform == PLATFORM, Member.workspace_id == actor.workspace_id, Member.user_id == actor.user_id)
-            .order_by(ContactRow.name_key)
-            .limit(CHOICES_MAX)
-        )
-        if key:
-            query = query.where(
-                or_(ContactRow.name_key.like(f"{escaped}%", escape="\\"), ContactRow.name_key.like(f"% {escaped}%", escape="\\"))
-            )
-        async with self.sessionmaker() as session:
-            return list(await session.scalars(query))
+        Only what Discord vouches for counts. A user option counts when Discord resolved it
+        as a member of this server (:func:`_not_members` has refused anything else). A
+        mention typed into a string option (``referred-by: <@123>``) counts when Discord put
+        it among the interaction's resolved members, or when this server confirms the user
+        is a member (``GET /guilds/{guild}/members/{user}``); otherwise it stays text, and
+        the core refuses it where a member was meant. Bots never count.
+        """
+        found: dict[str, str | None] = {}
+        typed: list[str] = []
+        for option in options_for(verb):
+            value = values.get(option.param)
+            if option.kind == "user" and isinstance(value, discord.Member):
+                found[str(value.id)] = value.display_name
+            elif isinstance(value, str):
+                typed.extend(u for u in USER_MENTION.findall(value) if u not in typed)
+        resolved = (interaction.data or {}).get("resolved") or {}
+        members: Mapping[str, Any] = resolved.get("members") or {}
+        users: Mapping[str, Any] = resolved.get("users") or {}
+        for user_id in [u for u in typed if u not in found][:MENTIONS_CHECKED]:
+            if user_id in members:
+                data = {**members[user_id], "user": users.get(user_id) or members[user_id].get("user") or {}}
+            else:
+                data = await self._fetch_member(interaction, user_id)
+            if data is not None and not (data.get("user") or {}).get("bot"):
+                found[user_id] = _member_name(data)
+        return found
+
+    async def _fetch_member(self, interaction: discord.Interaction, user_id: str) -> dict | None:
+        """The server's member record for ``user_id``, or None when they aren't a member (or
+        Discord couldn't say just now: then the mention is text, and the member can retry)."""
+        if interaction.guild_id is None:
+            return None
+        try:
+            async with asyncio.timeout(LOOKUP_SECONDS):
+                return dict(await interaction.client.http.get_member(interaction.guild_id, int(user_id)))
+        except (discord.NotFound, discord.Forbidden):
+            return None
+        except Exception:
+            log.warning("could not check a mention with Discord", exc_info=True)
+            return None
 
     def _zones_matching(self, current: str) -> list[str]:
         if self._zones is None:
@@ -275,6 +272,29 @@ class Interactions:
         pending = [t for t in self._inflight if not t.done() and t is not asyncio.current_task()]
         if pending:
             await asyncio.wait(pending, timeout=seconds)
+
+
+def _not_members(verb: str, values: Mapping[str, Any]) -> Reply | None:
+    """A one-line refusal when a user option names someone who isn't a member of this
+    server (Discord resolves any user, but a member only for this server) or a bot."""
+    for option in options_for(verb):
+        value = values.get(option.param)
+        if option.kind != "user" or value is None:
+            continue
+        name = r.clip(getattr(value, "display_name", None) or "That user", 80)
+        if not isinstance(value, discord.Member):
+            return Reply.fail(f"{name} isn't a member of this server, so I can't reach them here. "
+                              "Pick someone from this server's member list.")
+        if value.bot:
+            return Reply.fail(f"{name} is a bot. Pick a person from this server's member list.")
+    return None
+
+
+def _member_name(data: Mapping[str, Any]) -> str | None:
+    """A server member's display name from Discord's member record: nickname, else the
+    global name, else the username."""
+    user = data.get("user") or {}
+    return data.get("nick") or user.get("global_name") or user.get("username") or None
 
 
 def _private(interaction: discord.Interaction) -> bool:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Protocol
 from urllib.parse import urlencode
 
 import discord
 
-from bot.config import Settings
-
 AUTHORIZE_URL = "https://discord.com/oauth2/authorize"
 SCOPES = ("bot", "applications.commands")
 PLACEHOLDER_ID = "YOUR_APPLICATION_ID"
+
+
+class TokenSettings(Protocol):
+    """Anything with the bot token (the program's settings)."""
+
+    discord_token: str | None
 
 
 def permissions() -> discord.Permissions:
@@ -47,7 +52,7 @@ def application_id_from_token(token: str) -> str | None:
     return decoded if decoded.isdigit() else None
 
 
-def invite_url(settings: Settings) -> str:
+def invite_url(settings: TokenSettings) -> str:
     """The URL a server admin opens to add the bot; a template when no token is configured."""
     app_id = application_id_from_token(settings.discord_token) if settings.discord_token else None
     query = urlencode(

@@ -1,4 +1,6 @@
-"""``core.ports.Platform`` on Discord: DMs for nudges, channel posts, private threads, names.
+"""``core.ports.Platform`` on Discord: DMs for nudges, channel posts, private threads.
+
+Only the dispatcher calls these, after the command that asked for them has committed.
 
 Errors are translated for the dispatcher: DMs closed (50007), missing access or a vanished
 user or channel -> ``PermanentError``; 5xx and connection trouble -> ``TransientError``; a
@@ -9,7 +11,6 @@ ones discord.py waits out itself).
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,8 +25,6 @@ log = logging.getLogger(__name__)
 
 THREAD_NAME_MAX = 100
 THREAD_ARCHIVE_MINUTES = 10080  # a week: long enough for two people to find a time
-NAME_TTL = 3600.0
-NAME_CACHE_MAX = 50_000
 
 
 @asynccontextmanager
@@ -45,39 +44,32 @@ async def translated(what: str) -> AsyncIterator[None]:
         raise TransientError(f"{what}: {type(err).__name__}: {err}") from err
 
 
-class NameCache:
-    """Display names by (server, user), for an hour; bounded so it can't grow without end."""
-
-    def __init__(self, ttl: float = NAME_TTL, max_size: int = NAME_CACHE_MAX) -> None:
-        self.ttl = ttl
-        self.max_size = max_size
-        self._names: dict[tuple[str, str], tuple[float, str | None]] = {}
-
-    def get(self, workspace_id: str, user_id: str) -> tuple[bool, str | None]:
-        """``(found, name)``; a cached "unknown" is found with name None."""
-        entry = self._names.get((workspace_id, user_id))
-        if entry is None or entry[0] < time.monotonic():
-            return False, None
-        return True, entry[1]
-
-    def put(self, workspace_id: str, user_id: str, name: str | None) -> None:
-        if len(self._names) >= self.max_size:
-            self._names.clear()  # crude, but names are cheap to fetch again
-        self._names[(workspace_id, user_id)] = (time.monotonic() + self.ttl, name)
-
-
 class DiscordPlatform:
     """What the core and the dispatcher may ask of Discord (``core.ports.Platform``)."""
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client
-        self.names = NameCache()
+
+    @asynccontextmanager
+    async def _calling(self, what: str) -> AsyncIterator[None]:
+        """:func:`translated`, and: a sweep still running while the bot stops meets a closed
+        client (discord.py raises RuntimeError): its work is handed back for later."""
+        closed = TransientError(f"{what}: the Discord client is closed (the bot is stopping)")
+        if self.client.is_closed():
+            raise closed
+        try:
+            async with translated(what):
+                yield
+        except RuntimeError as err:
+            if self.client.is_closed():
+                raise closed from err
+            raise
 
     async def deliver(self, message: Message) -> str | None:
         """DMs the member (embed + buttons stamped with their server); returns the DM channel id."""
         recipient = message.recipient
         workspace = recipient.workspace_id
-        async with translated(f"DM to {recipient.user_id}"):
+        async with self._calling(f"DM to {recipient.user_id}"):
             if recipient.dm_channel_id:
                 channel = self.client.get_partial_messageable(int(recipient.dm_channel_id), type=discord.ChannelType.private)
                 try:
@@ -91,14 +83,14 @@ class DiscordPlatform:
 
     async def post_channel(self, workspace_id: str, channel_id: str, reply: Reply) -> str:
         """Posts in a server channel; returns the message id (the reference to update it)."""
-        async with translated(f"post in {channel_id}"):
+        async with self._calling(f"post in {channel_id}"):
             channel = self.client.get_partial_messageable(int(channel_id), guild_id=int(workspace_id))
             sent = await channel.send(**render(reply).send_kwargs(), allowed_mentions=discord.AllowedMentions.none())
             return str(sent.id)
 
     async def update_channel_post(self, workspace_id: str, channel_id: str, message_ref: str, reply: Reply) -> None:
         """Replaces a post made by :meth:`post_channel`."""
-        async with translated(f"update of {message_ref}"):
+        async with self._calling(f"update of {message_ref}"):
             channel = self.client.get_partial_messageable(int(channel_id), guild_id=int(workspace_id))
             await channel.get_partial_message(int(message_ref)).edit(
                 **render(reply).edit_kwargs(), allowed_mentions=discord.AllowedMentions.none()
@@ -109,7 +101,7 @@ class DiscordPlatform:
         ``reply`` as its first message, which pings those members and nobody else."""
         if not channel_id:
             raise PermanentError("a Discord conversation needs a channel for its private thread")
-        async with translated(f"thread in {channel_id}"):
+        async with self._calling(f"thread in {channel_id}"):
             channel = self.client.get_channel(int(channel_id)) or await self.client.fetch_channel(int(channel_id))
             if not isinstance(channel, discord.TextChannel):
                 raise PermanentError(f"channel {channel_id} can't hold private threads")
@@ -128,21 +120,3 @@ class DiscordPlatform:
                 **render(reply).send_kwargs(),
             )
             return str(thread.id)
-
-    async def display_name(self, workspace_id: str, user_id: str) -> str | None:
-        """The member's name in that server (nickname, else global name, else username)."""
-        found, name = self.names.get(workspace_id, user_id)
-        if found:
-            return name
-        try:
-            data = await self.client.http.get_member(int(workspace_id), int(user_id))
-        except (discord.NotFound, discord.Forbidden):
-            self.names.put(workspace_id, user_id, None)
-            return None
-        except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError):
-            log.warning("could not fetch the name of %s in %s", user_id, workspace_id, exc_info=True)
-            return None
-        user = data.get("user") or {}
-        name = data.get("nick") or user.get("global_name") or user.get("username")
-        self.names.put(workspace_id, user_id, name)
-        return name

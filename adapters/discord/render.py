@@ -8,6 +8,12 @@ can be a member of several servers that run the bot.
 Everything a member typed goes into embeds (embeds never ping); the client's default
 ``AllowedMentions.none()`` covers the rest. Discord's size limits are enforced here, so a
 long reply is clipped rather than rejected.
+
+Links: a ``Button`` with a ``url`` becomes a link button (no custom id; Discord opens it and
+tells the bot nothing). Discord previews only links in a message's ``content``, and a
+reply's text never goes there (only embeds, which are not unfurled), so a private link in
+a reply's text is never previewed either. The ``SUPPRESS_EMBEDS`` flag would not help: it
+hides the bot's own embeds too, which would blank the reply.
 """
 
 from __future__ import annotations
@@ -169,14 +175,17 @@ def _view(reply: Reply, workspace_id: str | None) -> discord.ui.View | None:
     view = discord.ui.View(timeout=None)
     for number, row in enumerate(rows):
         for button, label in row:
-            view.add_item(
-                discord.ui.Button(
+            if button.url:
+                # A link button: Discord opens the URL itself and tells the bot nothing.
+                item = discord.ui.Button(label=clip(label, BUTTON_LABEL_MAX), url=button.url, row=number)
+            else:
+                item = discord.ui.Button(
                     label=clip(label, BUTTON_LABEL_MAX),
                     style=STYLES.get(button.style, discord.ButtonStyle.secondary),
                     custom_id=custom_id(button.action_id, workspace_id),
                     row=number,
                 )
-            )
+            view.add_item(item)
     # Presses are handled by one registered DynamicItem, matching by custom id, so they
     # survive restarts. A stopped view is not kept in discord.py's view store (where it
     # would also catch the press, and time out).

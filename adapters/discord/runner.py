@@ -1,19 +1,25 @@
-"""Start and stop Rapport on Discord: ``start_discord(app)`` is what ``bot/app.py`` calls."""
+"""Start and stop Rapport on Discord: ``start_discord(app)`` is what ``bot/app.py`` calls.
+
+``app`` is taken by what it offers, not by its class (adapters don't import ``bot/``):
+``app.settings`` with the ``DISCORD_*`` values (:class:`DiscordSettings`), ``app.core``
+(the core's front door) and ``app.add_platform(name, platform)``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from typing import Any, Protocol
 
 import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from adapters import StartupError
 from adapters.discord import PLATFORM
 from adapters.discord.client import RapportClient
-from bot.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +27,15 @@ DRAIN_SECONDS = 5.0  # interactions in flight get this long to finish on stop
 CLOSE_SECONDS = 2.0
 
 
-def point_at(settings: Settings) -> None:
+class DiscordSettings(Protocol):
+    """The settings Discord needs (``DISCORD_TOKEN``, ``DISCORD_API_URL``, ``DISCORD_GATEWAY_URL``)."""
+
+    discord_token: str | None
+    discord_api_url: str
+    discord_gateway_url: str | None
+
+
+def point_at(settings: DiscordSettings) -> None:
     """Aims discord.py at ``DISCORD_API_URL`` / ``DISCORD_GATEWAY_URL`` (a stand-in in tests).
 
     ``Route.BASE`` covers every REST call, interaction callbacks and webhook follow-ups
@@ -48,23 +62,23 @@ class DiscordRunner:
                 await asyncio.wait_for(self.gateway, CLOSE_SECONDS)
 
 
-async def start_discord(app) -> DiscordRunner:
+async def start_discord(app: Any) -> DiscordRunner:
     """Logs in (which syncs commands if they changed), registers the platform with ``app``
-    for DMs and channel posts, and connects to the gateway in the background.
+    for DMs, channel posts and conversations, and connects to the gateway in the background.
 
-    ``app`` is a ``bot.app.App`` that has been opened. Raises ``ConfigError`` when Discord
-    rejects the token.
+    ``app`` has been opened (``app.core`` is set). Raises :class:`adapters.StartupError`
+    when no token is set or Discord rejects it.
     """
-    settings: Settings = app.settings
+    settings: DiscordSettings = app.settings
     if not settings.discord_token:
-        raise ConfigError("DISCORD_TOKEN is not set.")
+        raise StartupError("DISCORD_TOKEN is not set.")
     point_at(settings)
-    client = RapportClient(app.core, app.sessionmaker)
+    client = RapportClient(app.core)
     try:
         await client.login(settings.discord_token)
     except discord.LoginFailure:
         await client.close()
-        raise ConfigError("DISCORD_TOKEN was rejected by Discord: copy it again from the Bot page of your application.") from None
+        raise StartupError("DISCORD_TOKEN was rejected by Discord: copy it again from the Bot page of your application.") from None
     except BaseException:
         await client.close()
         raise

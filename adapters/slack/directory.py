@@ -1,4 +1,5 @@
-"""Who a Slack user is: display name, time zone, organizer. users.info, cached in memory.
+"""Who a Slack user is: display name, time zone, organizer, workspaces. users.info, cached
+in memory.
 
 Entries live ``ttl`` seconds and are replaced as soon as a ``user_change`` event says the
 user changed (time zone, name, admin rights). Concurrent misses for one user share one
@@ -18,6 +19,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
 
+SLACKBOT = "USLACKBOT"  # Slack's own bot: users.info says is_bot false
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -29,6 +32,13 @@ class Profile:
     is_organizer: bool  # a workspace admin or owner
     is_bot: bool = False
     deleted: bool = False
+    #: The workspaces the user belongs to: ``team_id``, and on Enterprise Grid every
+    #: workspace in ``enterprise_user.teams``.
+    teams: frozenset[str] = frozenset()
+
+    def member_of(self, team_id: str) -> bool:
+        """A person in workspace ``team_id`` whom Rapport may reach: not deleted, not a bot."""
+        return team_id in self.teams and not self.deleted and not self.is_bot and self.user_id != SLACKBOT
 
 
 def profile_from_user(user: dict) -> Profile:
@@ -41,6 +51,7 @@ def profile_from_user(user: dict) -> Profile:
         or user.get("name")
         or None
     )
+    teams = {user.get("team_id") or "", *((user.get("enterprise_user") or {}).get("teams") or [])}
     return Profile(
         user_id=user.get("id", ""),
         name=name[:100] if name else None,
@@ -48,6 +59,7 @@ def profile_from_user(user: dict) -> Profile:
         is_organizer=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
         is_bot=bool(user.get("is_bot")),
         deleted=bool(user.get("deleted")),
+        teams=frozenset(t for t in teams if isinstance(t, str) and t),
     )
 
 

@@ -1,20 +1,28 @@
 """Bolt listeners. Each does four things: acknowledge, translate, dispatch, render.
 
-- ``/rapport <text>`` → ``core.run_text``; the reply is the ephemeral answer in the ack
-  itself, or, when the core needs longer than ``ACK_BUDGET``, an empty ack followed by the
-  answer at the command's ``response_url``. A reply with a form opens it as a modal.
+- ``/rapport <text>`` → ``core.run_text(actor, text, mentions)``; the reply is the
+  ephemeral answer in the ack itself, or, when the core needs longer than ``ACK_BUDGET``,
+  an empty ack followed by the answer at the command's ``response_url``. A reply with a
+  form opens it as a modal.
 - every button → ``core.press(actor, action_id)``, whatever the id (``nudge:done:42``,
-  ``forget:confirm``, ``intro:know:7`` …), so new buttons need no change here. The only ids
-  the adapter owns start with ``slack:`` (the App Home's "Log a meeting").
+  ``run:log``, ``intro:know:7`` …), so new buttons need no change here. A link button
+  (``link:…``) opens its URL in Slack; its action payload is acked and dropped.
 - a modal submission → ``core.submit(actor, form_id, values)``; an error is shown on the
-  field it is about (``response_action: errors``).
-- ``app_home_opened`` → the App Home is published; ``user_change`` → the cached profile
-  (time zone, organizer) is replaced; ``app_uninstalled`` / ``tokens_revoked`` → the
-  workspace's token is dropped (and, with OAuth, its installation).
+  field it is about (``Reply.error_field``, the input block of that key), else on top of
+  the modal.
+- ``app_home_opened`` → ``core.home(actor)`` is published; ``user_change`` → the cached
+  profile is replaced and ``core.refresh_profile`` told; ``app_uninstalled`` /
+  ``tokens_revoked`` → the workspace's token is dropped (and, with OAuth, its installation).
 - before any of these, a middleware drops a request already handled (Slack's retries).
 
-The core decides everything; nothing here knows what a verb or a button means, beyond
-which verbs only read (so the App Home needs no refresh after them).
+Mentions are platform facts. With ``should_escape`` on, Slack writes a mention picked from
+its list as ``<@U123|name>`` in the command text, and escapes whatever the member typed
+(``<@U2>`` arrives as ``&lt;@U2&gt;``). So mentions are read from the raw text, before
+unescaping, and each is checked with users.info (a person of the acting member's
+workspace, not deleted, not a bot) before the core hears of it. Anything else that looks
+like a mention is typed text, and the core treats it so.
+
+The core decides everything; nothing here knows what a verb or a button means.
 """
 
 from __future__ import annotations
@@ -30,15 +38,12 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
-from sqlalchemy import update
 
 from adapters.slack import PLATFORM, render
 from adapters.slack.clients import Clients
 from adapters.slack.directory import Directory, profile_from_user
-from adapters.slack.home import home_reply
 from adapters.slack.platform import SlackPlatform
 from adapters.slack.seen import SeenRequests, request_key
-from core.models import Member
 from core.service import Actor, Rapport
 from core.ui import Reply
 
@@ -46,9 +51,16 @@ log = logging.getLogger(__name__)
 
 ACK_BUDGET = 2.0  # seconds of work before acking empty (Slack gives up at 3)
 LOOKUP_BUDGET = 1.0  # seconds users.info may take before the command goes on without it
-READ_ONLY_VERBS = frozenset({"help", "contact", "contacts", "nudges", "prep", "helpers", "export"})
-ADAPTER_BUTTON = "slack:run:"  # slack:run:<text> runs a command (the App Home's buttons)
+MENTION_BUDGET = 5.0  # seconds to confirm a mention (past ACK_BUDGET the answer goes to response_url)
+MAX_MENTIONS = 10  # mentions checked per command; more are typed text
 OOPS = "Something went wrong on my side; nothing was changed. Please try again."
+# A mention Slack produced: with should_escape on, a "<" in the raw text is Slack's markup.
+PLATFORM_MENTION = re.compile(r"<@([UW][A-Z0-9]{1,30})(?:\|[^<>]*)?>")
+
+
+def platform_mentions(raw: str) -> list[str]:
+    """The user ids Slack itself mentioned in a command's raw (still escaped) text, in order."""
+    return list(dict.fromkeys(PLATFORM_MENTION.findall(raw)))[:MAX_MENTIONS]
 
 
 def team_of(body: dict) -> str:
@@ -93,9 +105,6 @@ class SlackListeners:
         self.platform = platform
         self.seen = seen
         self.session = session
-        # Direct reads and writes here take the core's write gate, as the core's own
-        # transactions do (one writer at a time on SQLite; a no-op on PostgreSQL).
-        self.gate = core.gate
         # Who has the App Home open, as far as this process knows (app_home_opened), and the
         # outcome of their last button press there, shown on top of the next publish.
         self.home_viewers: set[tuple[str, str]] = set()
@@ -169,6 +178,12 @@ class SlackListeners:
             return Actor(PLATFORM, team, user)
         return Actor(PLATFORM, team, user, display_name=profile.name, tz=profile.tz, is_organizer=profile.is_organizer)
 
+    async def verified_mentions(self, team: str, user_ids: list[str], client: AsyncWebClient) -> dict[str, str | None]:
+        """Of the users Slack mentioned, those users.info confirms are people of workspace
+        ``team`` (not deleted, not bots): user id -> display name."""
+        profiles = await asyncio.gather(*(self.directory.get(team, u, client, within=MENTION_BUDGET) for u in user_ids))
+        return {p.user_id: p.name for p in profiles if p is not None and p.member_of(team)}
+
     async def within_budget(self, work: Callable[[], Awaitable]):
         """Starts ``work``; returns ``(done, task)`` after at most ``ACK_BUDGET`` seconds."""
         task = asyncio.ensure_future(work())
@@ -189,7 +204,7 @@ class SlackListeners:
     async def ephemeral(self, response_url: str | None, team: str, user: str, reply: Reply) -> None:
         """Shows a reply to the member only: at ``response_url``, else in their DM."""
         if response_url:
-            await self.respond(response_url, {"response_type": "ephemeral", "replace_original": False, **render.message(reply)})
+            await self.respond(response_url, {"response_type": "ephemeral", "replace_original": False, **render.post(reply)})
         else:
             await self.dm(team, user, reply)
 
@@ -206,8 +221,7 @@ class SlackListeners:
     # -- App Home -------------------------------------------------------------------------
 
     async def publish_home(self, team: str, user: str, client: AsyncWebClient | None = None) -> None:
-        async with self.gate:
-            reply = await home_reply(self.core, Actor(PLATFORM, team, user))
+        reply = await self.core.home(Actor(PLATFORM, team, user))
         view = render.home_view(reply, self.notices.pop((team, user), ""))
         client = client or await self.clients.for_team(team)
         await client.views_publish(user_id=user, view=view)
@@ -236,26 +250,29 @@ class SlackListeners:
 
     async def on_command(self, ack, body: dict, client: AsyncWebClient) -> None:
         team, user = team_of(body), body.get("user_id", "")
+        raw = body.get("text") or ""
         # should_escape: Slack sent a typed & < > as entities; the core wants the text itself.
-        text = render.unescape(body.get("text") or "").strip()
+        text = render.unescape(raw).strip()
 
         async def work() -> Reply:
-            actor = await self.actor(team, user, client)
-            return await self.core.run_text(actor, text)
+            actor, mentions = await asyncio.gather(
+                self.actor(team, user, client), self.verified_mentions(team, platform_mentions(raw), client)
+            )
+            return await self.core.run_text(actor, text, mentions=mentions)
 
         in_time, task = await self.within_budget(work)
         if in_time:
-            await self.answer_command(body, client, text, await self.outcome_of(task, f"/rapport {text[:40]}"), ack)
+            await self.answer_command(body, client, await self.outcome_of(task, "/rapport"), ack)
             return
         await ack()  # Slack shows nothing yet; the answer follows at response_url
 
         async def finish():
-            reply = await self.outcome_of(task, f"/rapport {text[:40]}")
-            await self.answer_command(body, client, text, reply, None)
+            reply = await self.outcome_of(task, "/rapport")
+            await self.answer_command(body, client, reply, None)
 
         self.spawn(finish(), "a slow /rapport")
 
-    async def answer_command(self, body: dict, client: AsyncWebClient, text: str, reply: Reply, ack) -> None:
+    async def answer_command(self, body: dict, client: AsyncWebClient, reply: Reply, ack) -> None:
         """Renders a command's reply: in the ack when there is one, else at response_url."""
         team, user = team_of(body), body.get("user_id", "")
         response_url = body.get("response_url")
@@ -270,11 +287,10 @@ class SlackListeners:
             reply = replace(reply, context=f"{reply.context} {note}".strip())
             self.spawn(self.send_files(team, user, reply), "export upload")
         if ack is not None:
-            await ack(response_type="ephemeral", **render.message(reply))
+            await ack(response_type="ephemeral", **render.post(reply))
         else:
             await self.ephemeral(response_url, team, user, reply)
-        verb = (text.split() or ["help"])[0].lower()
-        if not reply.error and reply.form is None and verb not in READ_ONLY_VERBS:
+        if reply.changed:
             self.refresh_home(team, user)
 
     async def open_modal(self, client: AsyncWebClient, trigger_id: str, reply: Reply, metadata: dict, *, push: bool = False) -> bool:
@@ -293,6 +309,9 @@ class SlackListeners:
 
     async def on_action(self, ack, body: dict, client: AsyncWebClient) -> None:
         await ack()  # a button's ack carries nothing; the outcome follows
+        action_id = (body.get("actions") or [{}])[0].get("action_id", "")
+        if render.is_link(action_id):
+            return  # a link button: Slack opened its URL; there is nothing to do
         self.spawn(self.handle_action(body, client), "a button")
 
     async def handle_action(self, body: dict, client: AsyncWebClient) -> None:
@@ -304,10 +323,7 @@ class SlackListeners:
         response_url = body.get("response_url")
 
         async def work() -> Reply:
-            actor = await self.actor(team, user, client)
-            if action_id.startswith(ADAPTER_BUTTON):
-                return await self.core.run_text(actor, action_id.removeprefix(ADAPTER_BUTTON))
-            return await self.core.press(actor, action_id)
+            return await self.core.press(await self.actor(team, user, client), action_id)
 
         reply = await self.outcome_of(asyncio.ensure_future(work()), f"button {action_id}")
         if reply.form is not None:
@@ -328,10 +344,11 @@ class SlackListeners:
             # In the member's own DM (or an ephemeral message), the outcome replaces the
             # buttons that were pressed. A shared channel's post is left to the core.
             blocks = render.outcome_blocks(message.get("blocks") or [], action.get("block_id", ""), outcome(reply))
-            await self.respond(response_url, {"replace_original": True, "text": message.get("text") or render.fallback_text(reply), "blocks": blocks})
+            await self.respond(response_url, {"replace_original": True, "text": message.get("text") or render.fallback_text(reply),
+                                              "blocks": blocks, **render.NO_UNFURL})
         else:
             await self.ephemeral(response_url, team, user, reply)
-        if not reply.error:
+        if reply.changed:
             self.refresh_home(team, user)
 
     # -- modals ---------------------------------------------------------------------------
@@ -341,7 +358,6 @@ class SlackListeners:
         form_id = view.get("callback_id", "")
         values = render.view_values(view)
         metadata = render.view_metadata(view)
-        keys = [b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input" and b.get("block_id")]
 
         async def work() -> Reply:
             actor = await self.actor(team, user, client)
@@ -357,8 +373,12 @@ class SlackListeners:
             self.spawn(finish(), f"a slow {form_id}")
             return
         reply = await self.outcome_of(task, f"form {form_id}")
-        if reply.error and keys:
-            await ack(response_action="errors", errors=render.field_errors(keys, reply.text))
+        if reply.error:
+            # The modal stays open with what was typed: the error beside its field, or on top.
+            if reply.error_field in render.input_keys(view):
+                await ack(response_action="errors", errors={reply.error_field: render.clip(reply.text, 300)})
+            else:
+                await ack(response_action="update", view=render.with_error(view, reply.text))
             return
         if reply.form is not None:
             await ack(response_action="update", view=render.modal(reply.form, hint=reply.text, metadata=metadata))
@@ -378,7 +398,7 @@ class SlackListeners:
             if reply.files:
                 self.spawn(self.send_files(team, user, reply), "export upload")
             await self.ephemeral(metadata.get("response_url"), team, user, reply)
-        if not reply.error:
+        if reply.changed:
             self.refresh_home(team, user)
 
     # -- events ---------------------------------------------------------------------------
@@ -392,29 +412,23 @@ class SlackListeners:
         self.spawn(self.publish_home(team, user, client), "App Home publish")
 
     async def on_user_change(self, ack, body: dict, event: dict) -> None:
-        """A profile changed: replace the cached one, and the stored time zone if it moved."""
+        """A profile changed: the cached one is replaced, and the core told of a new name or
+        time zone (members it has follow; nobody is created by an event)."""
         await ack()
         user = event.get("user") or {}
         profile = profile_from_user(user)
-        teams = {t for t in (team_of(body), user.get("team_id")) if t}
+        teams = {t for t in (team_of(body), user.get("team_id")) if t} | profile.teams
+        if not profile.user_id or not teams:
+            return
+        before = [self.directory.cached(team, profile.user_id) for team in teams]
         for team in teams:
             self.directory.put(team, profile)
-        if profile.tz and teams:
-            self.spawn(self.store_platform_tz(teams, profile.user_id, profile.tz), "storing a new time zone")
-
-    async def store_platform_tz(self, teams: set[str], user_id: str, tz: str) -> None:
-        # Workaround until the core can refresh a member without a command (see report):
-        # only a member Rapport already has is touched; nobody is created by an event.
-        async with self.gate, self.core.sessionmaker() as session, session.begin():
-            await session.execute(
-                update(Member)
-                .where(
-                    Member.platform == PLATFORM,
-                    Member.workspace_id.in_(teams),
-                    Member.user_id == user_id,
-                    (Member.platform_tz.is_(None)) | (Member.platform_tz != tz),
-                )
-                .values(platform_tz=tz)
+        # user_change also fires for status and avatar changes: only a new name or time zone
+        # (or one this process never saw) is worth a write.
+        if any(b is None or (b.name, b.tz) != (profile.name, profile.tz) for b in before):
+            self.spawn(
+                self.core.refresh_profile(PLATFORM, sorted(teams), profile.user_id, display_name=profile.name, tz=profile.tz),
+                "refreshing a profile",
             )
 
     async def on_tokens_revoked(self, ack, body: dict, event: dict, context) -> None:

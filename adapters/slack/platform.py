@@ -1,4 +1,7 @@
-"""``core.ports.Platform`` for Slack: DMs for nudges, channel posts, group DMs, names.
+"""``core.ports.Platform`` for Slack: DMs for nudges, channel posts, group DMs.
+
+Only the dispatcher calls these (after the command that asked has committed), and the
+listeners' own DMs of a member's replies go through :meth:`SlackPlatform.post`.
 
 Errors become the core's delivery errors, so the dispatcher knows what to do:
 
@@ -25,7 +28,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
 from adapters.slack.clients import Clients, retry_after
-from adapters.slack.directory import Directory
 from core.ports import DeliveryError, PermanentError, RateLimited, TransientError
 from core.ui import Attachment, Message, Reply
 
@@ -122,9 +124,8 @@ class Throttle:
 class SlackPlatform:
     """Implements ``core.ports.Platform`` (and so ``Deliverer``) on the Slack Web API."""
 
-    def __init__(self, clients: Clients, directory: Directory, throttle: Throttle | None = None) -> None:
+    def __init__(self, clients: Clients, throttle: Throttle | None = None) -> None:
         self.clients = clients
-        self.directory = directory
         self.throttle = throttle or Throttle()
         self._dm_channels: dict[tuple[str, str], str] = {}
 
@@ -163,16 +164,15 @@ class SlackPlatform:
         return channel
 
     async def post(self, client: AsyncWebClient, channel: str, reply: Reply, **extra) -> str:
-        content = render.message(reply)
+        """Posts ``reply`` (never with link previews); returns the message's ts."""
+        content = render.post(reply)
         try:
-            response = await client.chat_postMessage(
-                channel=channel, unfurl_links=False, unfurl_media=False, **content, **extra
-            )
+            response = await client.chat_postMessage(channel=channel, **content, **extra)
         except SlackApiError as err:
             if slack_error(err) not in BAD_BLOCKS:
                 raise
             log.error("Slack refused our blocks (%s); sending plain text", slack_error(err))
-            response = await client.chat_postMessage(channel=channel, text=content["text"], **extra)
+            response = await client.chat_postMessage(channel=channel, text=content["text"], **render.NO_UNFURL, **extra)
         return response["ts"]
 
     # -- Platform ---------------------------------------------------------------------
@@ -189,6 +189,7 @@ class SlackPlatform:
     async def update_channel_post(self, workspace_id: str, channel_id: str, message_ref: str, reply: Reply) -> None:
         try:
             client = await self.clients.for_team(workspace_id)
+            await self.throttle.wait(workspace_id)
             await client.chat_update(channel=channel_id, ts=message_ref, **render.message(reply))
         except Exception as err:
             raise classify(err) from err
@@ -206,16 +207,6 @@ class SlackPlatform:
             return channel
         except Exception as err:
             raise classify(err) from err
-
-    async def display_name(self, workspace_id: str, user_id: str) -> str | None:
-        async def client() -> AsyncWebClient:
-            return await self.clients.for_team(workspace_id)
-
-        try:
-            profile = await self.directory.get(workspace_id, user_id, client, within=5)
-        except DeliveryError:
-            return None
-        return profile.name if profile else None
 
     # -- files ------------------------------------------------------------------------
 
@@ -254,4 +245,4 @@ def inline_file(f: Attachment, limit: int = 2900) -> dict:
         body = render.clip(body, limit)
         note = "\n_Cut short here; run `/rapport export` again once file uploads are allowed for the whole file._"
     name = render.escape(f.filename)
-    return {"text": f"*{name}*\n```{body}```{note}", "unfurl_links": False}
+    return {"text": f"*{name}*\n```{body}```{note}", **render.NO_UNFURL}

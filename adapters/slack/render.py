@@ -12,6 +12,7 @@ note instead of being rejected with ``invalid_blocks``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 
@@ -27,6 +28,13 @@ FALLBACK_TEXT = 3000
 MODAL_TITLE = 24
 INPUT_MAX = 3000
 METADATA_MAX = 3000
+URL_MAX = 3000
+#: Link buttons' action ids start with this. Slack still sends an action payload when one is
+#: pressed (after opening the URL); the adapter acks it and does nothing else.
+LINK_PREFIX = "link:"
+#: On everything the bot posts: a message may carry a private link (a calendar feed, a
+#: sign-in link) that Slack must not fetch to build a preview.
+NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}
 
 
 def escape(text: str) -> str:
@@ -103,13 +111,25 @@ def _fields(pairs: Iterable[tuple[str, str]]) -> list[dict]:
     ]
 
 
+def action_id_of(b: Button) -> str:
+    """The Block Kit action id: the button's own, or ``link:<hash of the URL>`` for a link."""
+    if b.url:
+        return LINK_PREFIX + hashlib.sha256(b.url.encode()).hexdigest()[:16]
+    return b.action_id[:255]
+
+
+def is_link(action_id: str) -> bool:
+    return action_id.startswith(LINK_PREFIX)
+
+
 def button(b: Button) -> dict:
-    element = {
-        "type": "button",
-        "text": plain(b.label, 75),
-        "action_id": b.action_id[:255],
-        "value": b.action_id[:2000],
-    }
+    """A button; one with a ``url`` is a link button (opens the URL, means nothing to the core)."""
+    action_id = action_id_of(b)
+    element = {"type": "button", "text": plain(b.label, 75), "action_id": action_id}
+    if b.url:
+        element["url"] = b.url[:URL_MAX]
+    else:
+        element["value"] = b.action_id[:2000]
     if b.style in ("primary", "danger"):
         element["style"] = b.style
     return element
@@ -119,9 +139,10 @@ def actions(buttons: Iterable[Button], seen: set[str]) -> list[dict]:
     """Buttons as actions blocks. An action id appears once per surface (Slack requires it)."""
     elements = []
     for b in buttons:
-        if b.action_id in seen:
+        action_id = action_id_of(b)
+        if action_id in seen:
             continue
-        seen.add(b.action_id)
+        seen.add(action_id)
         elements.append(button(b))
     # A block id named after its first button lets a click find (and replace) its block.
     return [
@@ -204,8 +225,14 @@ def fallback_text(reply: Reply) -> str:
 
 
 def message(reply: Reply) -> dict:
-    """``text`` and ``blocks`` for chat.postMessage / chat.update / response_url / ack."""
+    """``text`` and ``blocks`` for chat.update (which has no unfurl options)."""
     return {"text": fallback_text(reply), "blocks": reply_blocks(reply)}
+
+
+def post(reply: Reply) -> dict:
+    """What a new message carries (chat.postMessage, response_url, a command's ack):
+    ``text``, ``blocks``, and no link previews."""
+    return {**message(reply), **NO_UNFURL}
 
 
 # -- modals -----------------------------------------------------------------------------
@@ -298,28 +325,27 @@ def view_metadata(view: dict) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def field_errors(form_fields: list[str], message: str) -> dict[str, str]:
-    """Puts an error message on the modal field it is about (``response_action: errors``).
+def input_keys(view: dict) -> list[str]:
+    """The field keys of a modal: its input blocks' ids."""
+    return [b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input" and b.get("block_id")]
 
-    The core's messages name keys the way the grammar writes them (```when:```); the
-    first field named wins, else the first field of the form.
-    """
-    if not form_fields:
-        return {}
-    lowered = message.lower()
-    target = form_fields[0]
-    for key in form_fields:
-        if f"`{key}:" in lowered or f"{key}:`" in lowered:
-            target = key
-            break
-    else:
-        # Date trouble ("still to come", "already passed") is about the when-like field.
-        if any(w in lowered for w in ("date", "time", "to come", "passed", "when")):
-            for key in form_fields:
-                if key in ("when", "until", "follow-up"):
-                    target = key
-                    break
-    return {target: clip(message, 300)}
+
+ERROR_BLOCK = "rapport:error"
+#: What ``response_action: update`` may carry of a submitted view (Slack rejects the rest:
+#: id, state, hash, team_id...).
+VIEW_KEYS = ("type", "callback_id", "title", "submit", "close", "blocks", "private_metadata",
+             "clear_on_close", "notify_on_close", "external_id", "submit_disabled")
+
+
+def with_error(view: dict, message: str) -> dict:
+    """The submitted modal again, with ``message`` on top: for an error that is about no
+    one field. Its input blocks keep their ids, so Slack keeps what the member typed."""
+    blocks = [b for b in view.get("blocks", []) if b.get("block_id") != ERROR_BLOCK]
+    note = {"type": "context", "block_id": ERROR_BLOCK,
+            "elements": [mrkdwn(f":warning: {clip(escape(message), SECTION_TEXT - 10)}")]}
+    out = {k: view[k] for k in VIEW_KEYS if k in view}
+    out["blocks"] = [note, *blocks][:VIEW_BLOCKS]
+    return out
 
 
 # -- the App Home -------------------------------------------------------------------------

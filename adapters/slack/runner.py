@@ -10,7 +10,9 @@ Modes:
 
 The routes go on the bot's one HTTP listener (``bot/web.py``, which also answers health
 checks): events in HTTP mode and, with ``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET``, the
-install flow (``/slack/install``, ``/slack/oauth_redirect``) for many workspaces. ``SLACK_API_URL`` points the Web API client elsewhere (the tests'
+install flow (``/slack/install``, ``/slack/oauth_redirect``) for many workspaces. Where
+installations are kept is the wiring's business: it hands over the stores
+(``host.slack_stores()``). ``SLACK_API_URL`` points the Web API client elsewhere (the tests'
 stand-in).
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
@@ -29,9 +32,11 @@ from adapters.slack import PLATFORM
 from adapters.slack.clients import Clients, make_client
 from adapters.slack.directory import Directory
 from adapters.slack.listeners import SlackListeners
-from adapters.slack.oauth import INSTALL_PATH, REDIRECT_PATH, oauth_settings
+from adapters.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SlackStores, oauth_settings
 from adapters.slack.platform import SlackPlatform
 from adapters.slack.seen import SeenRequests
+from core.ports import Platform
+from core.service import Rapport
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +59,21 @@ def bolt_logger() -> logging.Logger:
     return logger
 
 
-def build_bolt(app, session: aiohttp.ClientSession) -> tuple[AsyncApp, Clients]:
+class Host(Protocol):
+    """What ``start_slack`` needs from the program that runs it (``bot.app.App``)."""
+
+    settings: Any  # the SLACK_* settings (bot.config.Settings)
+    core: Rapport
+    web: Any  # the bot's one HTTP listener: add_routes() before it starts
+
+    def add_platform(self, name: str, platform: Platform) -> None: ...
+
+    def slack_stores(self) -> SlackStores: ...
+
+
+def build_bolt(host: Host, session: aiohttp.ClientSession) -> tuple[AsyncApp, Clients]:
     """The Bolt app and the per-workspace clients, for one token or for OAuth installs."""
-    s = app.settings
+    s = host.settings
     common = {
         "logger": bolt_logger(),
         "signing_secret": s.slack_signing_secret or "",
@@ -68,9 +85,10 @@ def build_bolt(app, session: aiohttp.ClientSession) -> tuple[AsyncApp, Clients]:
         "process_before_response": True,
     }
     if s.slack_oauth:
-        settings, store = oauth_settings(s.slack_client_id, s.slack_client_secret, app.engine)
-        clients = Clients(session, s.slack_api_url, lookup=store)
-        bolt = AsyncApp(client=make_client(session, s.slack_api_url), oauth_settings=settings, **common)
+        stores = host.slack_stores()
+        clients = Clients(session, s.slack_api_url, lookup=stores.installations)
+        bolt = AsyncApp(client=make_client(session, s.slack_api_url),
+                        oauth_settings=oauth_settings(s.slack_client_id, s.slack_client_secret, stores), **common)
     else:
         clients = Clients(session, s.slack_api_url, bot_token=s.slack_bot_token)
         bolt = AsyncApp(client=clients.default, **common)
@@ -132,24 +150,21 @@ class SlackRunner:
         await self.session.close()
 
 
-async def start_slack(app) -> SlackRunner:
-    """Starts Slack for ``app`` (a ``bot.app.App`` after ``open()``): registers the Slack
-    platform for DMs and channel posts, then listens (HTTP or Socket Mode)."""
-    s = app.settings
+async def start_slack(host: Host) -> SlackRunner:
+    """Starts Slack for ``host`` (``bot.app.App`` after ``open()``): registers the Slack
+    platform for DMs, channel posts and group DMs, then listens (HTTP or Socket Mode)."""
+    s = host.settings
     session = aiohttp.ClientSession()
-    bolt, clients = build_bolt(app, session)
-    directory = Directory()
-    platform = SlackPlatform(clients, directory)
-    listeners = SlackListeners(
-        app.core, clients, directory, platform, SeenRequests(app.sessionmaker, app.clock), session,
-    )
+    bolt, clients = build_bolt(host, session)
+    platform = SlackPlatform(clients)
+    listeners = SlackListeners(host.core, clients, Directory(), platform, SeenRequests(host.core), session)
     listeners.register(bolt, oauth=s.slack_oauth)
-    app.add_platform(PLATFORM, platform)
+    host.add_platform(PLATFORM, platform)
 
     runner = SlackRunner(bolt, listeners, session)
     try:
         socket_mode = bool(s.slack_app_token)
-        app.web.add_routes(runner.routes(events=not socket_mode, oauth=s.slack_oauth))
+        host.web.add_routes(runner.routes(events=not socket_mode, oauth=s.slack_oauth))
         if socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 

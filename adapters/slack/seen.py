@@ -4,15 +4,15 @@ Slack retries an Events API request it thinks timed out, with ``X-Slack-Retry-Nu
 request's key is its event id for events, else a hash of its body (a slash command's or an
 interaction's body carries a one-time ``trigger_id``, so equal bodies mean one request).
 
-- Every request's key is remembered in this process at once and written to the
-  ``seen_events`` table in batches a moment later, off the path of the answer: one small
+- Every request's key is remembered in this process at once and recorded through the core
+  (``Rapport.note_events``) in batches a moment later, off the path of the answer: one small
   transaction per batch instead of one per request.
-- A request that says it is a retry claims its key in ``seen_events`` atomically (an insert
-  that does nothing on conflict). Slack retries after its 3-second timeout at the
-  earliest, by which time the original's key is in the table, so the claim holds across
-  processes sharing the database.
+- A request that says it is a retry claims its key through the core
+  (``Rapport.claim_event``: an insert that does nothing on conflict). Slack retries after its
+  3-second timeout at the earliest, by which time the original's key is recorded, so the
+  claim holds across processes sharing the database.
 
-Keys older than a day are pruned.
+Keys older than a day are forgotten (``Rapport.forget_events``).
 """
 
 from __future__ import annotations
@@ -23,14 +23,11 @@ import hashlib
 import logging
 import time
 
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from core.clock import Clock
-from core.models import SeenEvent
+from core.service import Rapport
 
 log = logging.getLogger(__name__)
 
+PREFIX = "slack:"
 KEEP = dt.timedelta(days=1)
 FLUSH_EVERY = 0.1  # seconds between batch writes of new keys
 REMEMBER = 600.0  # seconds a key stays in this process's memory
@@ -40,24 +37,15 @@ def request_key(body: dict, raw_body: str) -> str:
     """``slack:ev:<event_id>`` for events, else ``slack:rq:<sha256 of the body>``."""
     event_id = body.get("event_id") if isinstance(body, dict) else None
     if event_id:
-        return f"slack:ev:{event_id}"[:200]
-    return "slack:rq:" + hashlib.sha256(raw_body.encode()).hexdigest()
-
-
-def _insert(session: AsyncSession):
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(SeenEvent)
+        return f"{PREFIX}ev:{event_id}"[:200]
+    return f"{PREFIX}rq:" + hashlib.sha256(raw_body.encode()).hexdigest()
 
 
 class SeenRequests:
-    """Remembers request keys (memory now, ``seen_events`` soon) and claims retried ones."""
+    """Remembers request keys (memory now, the core's record soon) and claims retried ones."""
 
-    def __init__(self, sessionmaker: async_sessionmaker, clock: Clock) -> None:
-        self.sessionmaker = sessionmaker
-        self.clock = clock
+    def __init__(self, core: Rapport) -> None:
+        self.core = core
         self._recent: dict[str, float] = {}
         self._pending: list[str] = []
         self._flusher: asyncio.Task | None = None
@@ -68,7 +56,7 @@ class SeenRequests:
         return at is not None and time.monotonic() - at < REMEMBER
 
     def note(self, key: str) -> None:
-        """Remembers a first delivery; it reaches the table within ``FLUSH_EVERY``."""
+        """Remembers a first delivery; it is recorded within ``FLUSH_EVERY``."""
         self._recent[key] = time.monotonic()
         self._pending.append(key)
         if self._flusher is None or self._flusher.done():
@@ -80,11 +68,7 @@ class SeenRequests:
             return False
         self._recent.pop(key, None)  # re-inserted at the end: the order stays by time
         self._recent[key] = time.monotonic()
-        async with self.sessionmaker() as session, session.begin():
-            result = await session.execute(
-                _insert(session).values(key=key, seen_at=self.clock.now()).on_conflict_do_nothing(index_elements=["key"])
-            )
-            return (result.rowcount or 0) == 1
+        return await self.core.claim_event(key)
 
     async def _flush_soon(self) -> None:
         await asyncio.sleep(FLUSH_EVERY)
@@ -100,30 +84,22 @@ class SeenRequests:
             del self._recent[key]
 
     async def flush(self) -> None:
-        """Writes the remembered keys not yet in the table."""
+        """Records the remembered keys not recorded yet."""
         self._forget_old()
         keys, self._pending = self._pending, []
         if not keys:
             return
         try:
-            async with self.sessionmaker() as session, session.begin():
-                now = self.clock.now()
-                await session.execute(
-                    _insert(session).values([{"key": k, "seen_at": now} for k in dict.fromkeys(keys)])
-                    .on_conflict_do_nothing(index_elements=["key"])
-                )
+            await self.core.note_events(keys)
         except Exception:
             log.exception("recording %d Slack request keys failed", len(keys))
 
     async def prune(self) -> int:
-        async with self.sessionmaker() as session, session.begin():
-            result = await session.execute(
-                delete(SeenEvent).where(SeenEvent.key.like("slack:%"), SeenEvent.seen_at < self.clock.now() - KEEP)
-            )
-            return result.rowcount or 0
+        """Forgets recorded Slack keys older than ``KEEP``."""
+        return await self.core.forget_events(PREFIX, KEEP)
 
     async def close(self) -> None:
-        """Writes what is pending. A flush under way is awaited, never cancelled: cancelling
+        """Records what is pending. A flush under way is awaited, never cancelled: cancelling
         a database call midway leaves its connection to be torn down after the engine."""
         if self._flusher is not None and not self._flusher.done():
             await asyncio.wait({self._flusher}, timeout=5)

@@ -6,23 +6,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from core import commands as c
 from core import nudges as n
+from core.context import Ctx
 from core.errors import UserError
 from core.forms import FORMS
+from core.registry import handles
 from core.rules import parse_clock
-from core.service import Ctx, handles
 from core.ui import Field, Form, Reply, Section
 
 SETTINGS_EXAMPLE = c.SPECS["settings"].example
-
-GROUPS = (
-    ("Start", ("goal", "add", "contacts", "contact")),
-    ("Reach out and meet", ("reached-out", "replied", "scheduled", "prep", "log")),
-    ("Nudges", ("nudges", "done", "snooze", "skip")),
-    ("Community", ("intro", "offer", "helpers", "landed")),
-    ("You", ("settings", "export", "forget-me", "help")),
-    ("Organizers", ("admin channel", "admin stats")),
-)
-
 
 @handles(c.Help)
 async def help_(ctx: Ctx, cmd: c.Help) -> Reply:
@@ -33,8 +24,9 @@ async def help_(ctx: Ctx, cmd: c.Help) -> Reply:
         fields = [("Usage", spec.usage), ("Example", spec.example)]
         return Reply(title=f"/rapport {spec.verb}: {spec.summary}", text=spec.details, fields=tuple(fields))
     sections = []
-    for group, verbs in GROUPS:
-        lines = [f"{c.SPECS[v].example}  ({c.SPECS[v].summary.rstrip('.')})" for v in verbs]
+    for group in c.GROUPS:
+        specs = [spec for spec in c.SPECS.values() if spec.group == group]
+        lines = [f"{spec.example}  ({spec.summary.rstrip('.')})" for spec in specs]
         sections.append(Section(title=group, text="\n".join(lines)))
     return Reply(
         title="Rapport: your informational-interview coach",
@@ -114,7 +106,7 @@ async def settings(ctx: Ctx, cmd: c.Settings) -> Reply:
             raise UserError("`digest:` is on or off. Try: `/rapport settings digest: off`")
         member.digest = value == "on"
         if member.digest:
-            await n.schedule_digest(ctx.session, member, ctx.now, ctx.core.default_tz)
+            await n.schedule_digest(ctx.session, member, ctx.now, ctx.default_tz)
         else:
             await n.cancel(ctx.session, member.id, [n.DIGEST], ctx.now)
         changed.append("weekly digest")

@@ -9,12 +9,21 @@ from sqlalchemy import func, select
 
 from core import nudges as n
 from core import rules
+from core.actor import Actor
+from core.context import Ctx
 from core.errors import UserError
+from core.members import find_member, member_for
 from core.models import ContactRow, Member
-from core.service import Ctx
 
-# Platform mentions: Slack <@U123> / <@U123|name>, Discord <@123> / <@!123>.
-MENTION = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
+# Platform mentions as the text grammar writes them: Slack <@U123> / <@U123|name>, Discord
+# <@123> / <@!123>. Only ids in ``ctx.mentions`` (the ones the platform produced and the
+# adapter checked belong to this community) count; anything else that looks like one is
+# typed text, refused where a member was meant.
+MENTION = re.compile(r"^<@!?([A-Za-z0-9._-]{1,64})(?:\|([^>]{0,100}))?>$")
+NOT_A_MEMBER = (
+    "I can only reach people in this community that you @-mention, picked from the list as you type @. "
+    "To note someone who isn't here, add them as a contact: `/rapport add Jane Doe`"
+)
 # "Jane Doe (Acme)" picks one of two Jane Does; "#12" picks by id.
 QUALIFIED = re.compile(r"^(.*?)\s*\(([^)]+)\)\s*$")
 
@@ -45,22 +54,28 @@ async def matches(ctx: Ctx, name: str) -> list[ContactRow]:
     return list(rows)
 
 
-async def mention_name(ctx: Ctx, text: str) -> tuple[str, str | None]:
-    """``<@U1|jane>`` -> ("jane", "U1"); other text -> (text, None)."""
+def mentioned(ctx: Ctx, text: str) -> tuple[str, str | None] | None:
+    """``<@U1|jane>`` -> ``("U1", "jane")`` when the platform vouched for U1; None for text
+    that is no mention; a one-line refusal for an unverified one."""
     m = MENTION.match(text.strip())
     if not m:
+        return None
+    user_id = m.group(1)
+    if user_id not in ctx.mentions:
+        raise UserError(NOT_A_MEMBER)
+    return user_id, (ctx.mentions.get(user_id) or (m.group(2) or "").strip() or None)
+
+
+async def mention_name(ctx: Ctx, text: str) -> tuple[str, str | None]:
+    """``<@U1|jane>`` -> ("jane", "U1") for a verified mention; other text -> (text, None)."""
+    found = mentioned(ctx, text)
+    if found is None:
         return text, None
-    user_id, shown = m.group(1), (m.group(2) or "").strip()
+    user_id, shown = found
     if not shown:
-        other = await ctx.session.scalar(
-            select(Member.display_name).where(
-                Member.platform == ctx.member.platform,
-                Member.workspace_id == ctx.member.workspace_id,
-                Member.user_id == user_id,
-            )
-        )
-        shown = other or f"member {user_id}"
-    return shown, user_id
+        other = await find_member(ctx.session, ctx.member.platform, ctx.member.workspace_id, user_id)
+        shown = other.display_name if other is not None else None
+    return shown or "a community member", user_id
 
 
 async def find_contact(ctx: Ctx, raw: str, verb: str, *, create: bool = False) -> tuple[ContactRow, bool]:
@@ -158,7 +173,7 @@ async def touch(ctx: Ctx, contact: ContactRow, when: dt.datetime) -> None:
         return
     await n.cancel(ctx.session, ctx.member.id, [n.STAY_IN_TOUCH], ctx.now, contact_id=contact.id)
     due = rules.stay_in_touch(contact.last_touch_at, ctx.now, ctx.who)
-    await n.schedule(ctx.session, ctx.member, n.STAY_IN_TOUCH, due, ctx.now, ctx.core.default_tz, contact_id=contact.id)
+    await n.schedule(ctx.session, ctx.member, n.STAY_IN_TOUCH, due, ctx.now, ctx.default_tz, contact_id=contact.id)
 
 
 def yes_no(value: str, key: str, example: str) -> bool:
@@ -174,3 +189,14 @@ def split_names(text: str) -> list[str]:
     """``Bob Li, Ana Ruiz and Cy Oh`` -> three names."""
     parts = re.split(r",|;|\band\b|&", text)
     return [" ".join(p.split()) for p in parts if p.strip()]
+
+
+async def other_member(ctx: Ctx, user_id: str, shown: str | None) -> Member:
+    """The member with this platform id in the actor's community, created if new.
+
+    Only for ids the platform vouched for (a verified mention) or rows already known.
+    """
+    name = ctx.mentions.get(user_id) or shown
+    return await member_for(
+        ctx.session, Actor(ctx.member.platform, ctx.member.workspace_id, user_id, display_name=name), ctx.now, ctx.default_tz
+    )

@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 import statistics
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from core import commands as c
 from core import nudges as n
+from core.context import Ctx
+from core.effects import seeker_name
 from core.errors import UserError
-from core.handlers.intros import notify, seeker_name
+from core.handlers.intros import notify
 from core.models import ContactRow, IntroRequest, Meeting, Member, Nudge, Outreach
-from core.service import Ctx, handles
+from core.registry import handles
 from core.ui import Reply, Section
 
 ORGANIZERS_ONLY = (
@@ -39,12 +43,12 @@ async def landed(ctx: Ctx, cmd: c.Landed) -> Reply:
         for _ in range(10):
             if not current.referred_by_contact_id or current.referred_by_contact_id in everyone:
                 break
-            current = await ctx.session.get(ContactRow, current.referred_by_contact_id)
-            if current is None:
+            referrer = await ctx.session.get(ContactRow, current.referred_by_contact_id)
+            if referrer is None:
                 break
-            everyone[current.id] = current
+            current = everyone[referrer.id] = referrer
     for contact in everyone.values():
-        await n.schedule(ctx.session, ctx.member, n.LANDED, ctx.now, ctx.now, ctx.core.default_tz, contact_id=contact.id)
+        await n.schedule(ctx.session, ctx.member, n.LANDED, ctx.now, ctx.now, ctx.default_tz, contact_id=contact.id)
     # Community members who referred you get the news from Rapport directly.
     member_ids = {r.referred_by_member_id for r in await ctx.session.scalars(
         select(ContactRow).where(ContactRow.member_id == ctx.member.id, ContactRow.referred_by_member_id.is_not(None)))}
@@ -85,7 +89,7 @@ def parse_channel(text: str) -> tuple[str, str | None]:
 
 
 def _require_organizer(ctx: Ctx) -> None:
-    if not ctx.core.is_organizer(ctx.actor):
+    if not ctx.config.is_organizer(ctx.actor):
         raise UserError(ORGANIZERS_ONLY)
 
 
@@ -120,7 +124,7 @@ async def community_stats(ctx: Ctx, since: dt.datetime | None) -> dict[str, str]
     """Aggregates for this community since ``since`` (None: all time). Never anyone's notes."""
     members = select(Member.id).where(Member.platform == ctx.member.platform, Member.workspace_id == ctx.member.workspace_id)
 
-    def after(column):
+    def after(column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
         return column >= since if since is not None else column.is_not(None)
 
     active = set(await ctx.session.scalars(select(Meeting.member_id).distinct().where(Meeting.member_id.in_(members), after(Meeting.created_at))))

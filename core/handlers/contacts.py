@@ -7,19 +7,21 @@ from sqlalchemy import select
 from core import commands as c
 from core import drafts
 from core import nudges as n
+from core.context import Ctx
 from core.errors import UserError
 from core.handlers.common import (
-    MENTION,
     STATUS_ORDER,
     clean_name,
     find_contact,
     label,
     matches,
     mention_name,
+    mentioned,
     new_contact,
+    other_member,
 )
 from core.models import ContactRow, Meeting, Nudge, Outreach
-from core.service import Ctx, handles
+from core.registry import handles
 from core.timeparse import fmt_ago, fmt_when
 from core.ui import Reply, Section
 
@@ -57,11 +59,9 @@ async def add(ctx: Ctx, cmd: c.Add) -> Reply:
 
 async def _link_referrer(ctx: Ctx, contact: ContactRow, raw: str) -> str:
     """``referred-by:`` a community member (a mention) or another contact (a name)."""
-    from core.handlers.intros import other_member
-
-    m = MENTION.match(raw.strip())
-    if m:
-        other = await other_member(ctx, m.group(1), (m.group(2) or "").strip() or None)
+    found = mentioned(ctx, raw)
+    if found:
+        other = await other_member(ctx, *found)
         contact.referred_by_member_id = other.id
         return other.display_name or "a community member"
     referrer, _ = await find_contact(ctx, raw, "add", create=True)

@@ -14,11 +14,12 @@ from sqlalchemy import func, select
 from core import commands as c
 from core import drafts, rules
 from core import nudges as n
+from core.context import Ctx
+from core.effects import open_intro_conversation, seeker_name, sync_intro_post
 from core.errors import UserError
-from core.handlers.common import MENTION, clean_name, name_key
+from core.handlers.common import clean_name, mentioned, name_key, other_member
 from core.models import Community, ContactRow, HelperOffer, IntroOffer, IntroRequest, Member
-from core.ports import DeliveryError, PermanentError
-from core.service import Actor, Ctx, handles, on_button, on_form
+from core.registry import handles, on_button, on_form
 from core.timeparse import fmt_when
 from core.ui import Button, Field, Form, Reply, Section
 
@@ -40,33 +41,6 @@ def request_ref(request: IntroRequest) -> str:
     return f"R{request.id}"
 
 
-def seeker_name(member: Member) -> str:
-    return member.display_name or "A member"
-
-
-async def other_member(ctx: Ctx, user_id: str, shown: str | None) -> Member:
-    """The member with this platform id in the actor's community, created if new."""
-    row = await ctx.session.scalar(
-        select(Member).where(
-            Member.platform == ctx.member.platform,
-            Member.workspace_id == ctx.member.workspace_id,
-            Member.user_id == user_id,
-        )
-    )
-    if row is None:
-        name = shown
-        platform = ctx.core.platforms.get(ctx.member.platform)
-        if not name and platform is not None:
-            try:
-                name = await platform.display_name(ctx.member.workspace_id, user_id)
-            except DeliveryError:
-                name = None
-        row = await ctx.core.member(
-            ctx.session, Actor(ctx.member.platform, ctx.member.workspace_id, user_id, display_name=name), ctx.now
-        )
-    return row
-
-
 async def notify(ctx: Ctx, member: Member, title: str, text: str = "", draft: str = "", buttons: tuple[Button, ...] = (),
                  request: IntroRequest | None = None) -> None:
     """A DM to another member, as a durable nudge due now."""
@@ -76,7 +50,7 @@ async def notify(ctx: Ctx, member: Member, title: str, text: str = "", draft: st
         "draft": draft,
         "buttons": [{"label": b.label, "action_id": b.action_id, "style": b.style, "command": b.command} for b in buttons],
     }
-    await n.schedule(ctx.session, member, n.NOTICE, ctx.now, ctx.now, ctx.core.default_tz,
+    await n.schedule(ctx.session, member, n.NOTICE, ctx.now, ctx.now, ctx.default_tz,
                      intro_request_id=request.id if request else None, payload=payload)
 
 
@@ -101,33 +75,14 @@ async def _check_open_limit(ctx: Ctx) -> None:
         )
 
 
-def channel_post(seeker: Member, request: IntroRequest, closed: bool = False) -> Reply:
-    """The intro-channel post: only the goal and the ask (never notes)."""
-    fields = []
-    if seeker.goal:
-        fields.append(("Goal", seeker.goal))
-    if closed:
-        return Reply(title=f"{seeker_name(seeker)} found what they needed", text=f"Was looking for: {request.what}",
-                     fields=tuple(fields), context="Closed. Thank you to everyone who helped.")
-    return Reply(
-        title=f"{seeker_name(seeker)} is looking for an introduction",
-        text=request.what or "",
-        fields=tuple(fields),
-        buttons=(
-            Button("I'd be glad to chat", f"intro:glad:{request.id}", "primary"),
-            Button("I know someone", f"intro:know:{request.id}"),
-        ),
-        context="Twenty minutes of advice, not a job. Introductions are how this community works.",
-    )
-
-
 @handles(c.Intro)
 async def intro(ctx: Ctx, cmd: c.Intro) -> Reply:
     """An open request to the intro channel, or a double opt-in ask of one member."""
     what = " ".join((cmd.what or "").split())
-    mention = MENTION.match(what.split(" ", 1)[0]) if what else None
+    mention = mentioned(ctx, what.split(" ", 1)[0]) if what else None
     if mention:
-        return await _ask_member(ctx, mention.group(1), mention.group(2), what[mention.end():].strip(), cmd.note)
+        user_id, shown = mention
+        return await _ask_member(ctx, user_id, shown, what.split(" ", 1)[1].strip() if " " in what else "", cmd.note)
     if not what:
         raise UserError(f"What kind of person would you like to meet? Try: `{INTRO_EXAMPLE}`")
     community = await ctx.community()
@@ -138,21 +93,9 @@ async def intro(ctx: Ctx, cmd: c.Intro) -> Reply:
                            status="open", channel_id=community.intro_channel_id, created_at=ctx.now)
     ctx.session.add(request)
     await ctx.session.flush()
-    platform = ctx.core.platforms.get(ctx.member.platform)
-    if platform is None:
-        raise UserError("Intro requests aren't available on this platform yet.")
-    try:
-        request.message_ref = await platform.post_channel(ctx.member.workspace_id, community.intro_channel_id,
-                                                          channel_post(ctx.member, request))
-    except PermanentError:
-        raise UserError(
-            f"I can't post in {_channel_label(community)}: an organizer should invite me there or pick another "
-            "channel with `/rapport admin channel`."
-        ) from None
-    except DeliveryError:
-        raise UserError("I couldn't reach the intro channel just now; nothing was posted. Please try again in a minute.") from None
+    await sync_intro_post(ctx.session, request, ctx.member, ctx.now)
     await n.schedule(ctx.session, ctx.member, n.INTRO_STALE, rules.intro_stale(ctx.now, ctx.now), ctx.now,
-                     ctx.core.default_tz, intro_request_id=request.id)
+                     ctx.default_tz, intro_request_id=request.id)
     sections = []
     for helper, offer, left in await suggest_helpers(ctx, what):
         sections.append(Section(
@@ -277,6 +220,13 @@ async def _request(ctx: Ctx, raw: str) -> IntroRequest:
     return request
 
 
+async def _seeker(ctx: Ctx, request: IntroRequest) -> Member:
+    seeker = await ctx.session.get(Member, request.member_id)
+    if seeker is None:
+        raise UserError("That request no longer exists.")
+    return seeker
+
+
 async def _first_offer(ctx: Ctx, request: IntroRequest) -> None:
     if request.first_offer_at is None:
         request.first_offer_at = ctx.now
@@ -290,9 +240,13 @@ async def intro_button(ctx: Ctx, args: list[str]) -> Reply:
         raise UserError("That button is no longer in use.")
     action = args[0]
     if action == "ask" and len(args) == 3:
-        helper = await ctx.session.get(Member, int(args[1])) if args[1].isdigit() else None
+        helper = await ctx.session.get(Member, int(args[1])) if args[1].isdigit() and len(args[1]) < 10 else None
         request = await _request(ctx, args[2])
-        if helper is None or request.member_id != ctx.member.id:
+        if (
+            helper is None
+            or (helper.platform, helper.workspace_id) != (ctx.member.platform, ctx.member.workspace_id)
+            or request.member_id != ctx.member.id
+        ):
             raise UserError("That button is no longer in use.")
         return await _ask_member(ctx, helper.user_id, helper.display_name, request.what or "", None)
     if len(args) != 2:
@@ -335,7 +289,7 @@ def know_form(request_id: int) -> Form:
 
 async def _glad(ctx: Ctx, request: IntroRequest) -> Reply:
     _offer_allowed(ctx, request)
-    seeker = await ctx.session.get(Member, request.member_id)
+    seeker = await _seeker(ctx, request)
     already = await ctx.session.scalar(select(IntroOffer.id).where(
         IntroOffer.request_id == request.id, IntroOffer.helper_member_id == ctx.member.id, IntroOffer.kind == "glad"))
     if already:
@@ -383,7 +337,7 @@ async def know_submitted(ctx: Ctx, args: list[str], values: dict[str, str]) -> R
     for key, limit in (("name", c.NAME_MAX), ("company", c.SHORT_MAX), ("role", c.SHORT_MAX), ("reach", c.SHORT_MAX), ("note", 1000)):
         if len(values.get(key, "")) > limit:
             raise UserError(f"The {key} is over {limit} characters; shorten it and send again.")
-    seeker = await ctx.session.get(Member, request.member_id)
+    seeker = await _seeker(ctx, request)
     contact = await _seeker_contact(ctx, seeker, name, referred_by=ctx.member.id,
                                     company=values.get("company"), role=values.get("role"))
     reach = values.get("reach")
@@ -418,13 +372,8 @@ async def close_request(ctx: Ctx, request: IntroRequest) -> Reply:
     request.status = "closed"
     request.closed_at = ctx.now
     await n.cancel(ctx.session, ctx.member.id, [n.INTRO_STALE], ctx.now, intro_request_id=request.id)
-    platform = ctx.core.platforms.get(ctx.member.platform)
-    if request.message_ref and request.channel_id and platform is not None:
-        try:
-            await platform.update_channel_post(ctx.member.workspace_id, request.channel_id, request.message_ref,
-                                               channel_post(ctx.member, request, closed=True))
-        except DeliveryError:
-            pass  # the request is closed either way; an old post with buttons refuses politely
+    if request.channel_id:
+        await sync_intro_post(ctx.session, request, ctx.member, ctx.now)  # the post shows it closed
     return Reply(text=f"Closed {request_ref(request)}. I hope it led somewhere good.")
 
 
@@ -447,7 +396,7 @@ async def _answer(ctx: Ctx, request: IntroRequest, accept: bool) -> Reply:
         return Reply(text="This request lapsed after a week without an answer; nothing to do. Thank you for looking!")
     if request.status != "open":
         return Reply(text=f"You already answered this one ({request.status}).")
-    seeker = await ctx.session.get(Member, request.member_id)
+    seeker = await _seeker(ctx, request)
     request.answered_at = ctx.now
     if not accept:
         request.status = "declined"
@@ -459,20 +408,11 @@ async def _answer(ctx: Ctx, request: IntroRequest, accept: bool) -> Reply:
     request.status = "accepted"
     await _first_offer(ctx, request)
     await _seeker_contact(ctx, seeker, seeker_name(ctx.member), linked=ctx.member.user_id)
-    community = await ctx.session.get(Community, request.community_id)
-    platform = ctx.core.platforms.get(ctx.member.platform)
-    starter = drafts.introduction_starter(seeker, ctx.member, request.what, request.note)
-    if platform is None:
-        raise UserError("Conversations can't be opened on this platform yet.")
-    try:
-        await platform.open_conversation(ctx.member.workspace_id, [seeker.user_id, ctx.member.user_id], starter,
-                                         community.intro_channel_id if community else None)
-    except DeliveryError:
-        raise UserError("I couldn't open the conversation just now; please press Accept again in a minute.") from None
+    await open_intro_conversation(ctx.session, request, seeker, ctx.member, ctx.now)
     await notify(ctx, seeker, f"{seeker_name(ctx.member)} accepted your introduction",
-                 "I've opened a conversation for you both. Suggest two or three times for a twenty-minute chat.",
+                 "I'm opening a conversation for you both. Suggest two or three times for a twenty-minute chat.",
                  draft=drafts.pitch_draft(seeker, seeker_name(ctx.member), None, request.what), request=request)
-    return Reply(text=f"Thank you! I've opened a conversation with {seeker_name(seeker)}.")
+    return Reply(text=f"Thank you! I'm opening a conversation with {seeker_name(seeker)} for you both.")
 
 
 # --- the helper directory -----------------------------------------------------------------
@@ -528,7 +468,7 @@ async def helpers(ctx: Ctx, cmd: c.Helpers) -> Reply:
     ))
     if cmd.field:
         want = cmd.field.casefold()
-        rows = [(m, o) for m, o in rows if want in (o.fields or "").casefold() or want in (o.companies or "").casefold()]
+        rows = [row for row in rows if want in (row[1].fields or "").casefold() or want in (row[1].companies or "").casefold()]
     if not rows:
         scope = f" in {cmd.field}" if cmd.field else ""
         return Reply(title=f"No helpers{scope} yet", text="Be the first: `/rapport offer fields: ...`. "

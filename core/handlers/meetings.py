@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 
 from core import commands as c
 from core import drafts, rules
 from core import nudges as n
+from core.context import Ctx
 from core.errors import UserError
 from core.handlers.common import (
     advance_status,
@@ -20,7 +22,7 @@ from core.handlers.common import (
 )
 from core.handlers.common import matches as name_matches
 from core.models import ContactRow, Meeting, Outreach
-from core.service import Ctx, handles
+from core.registry import handles
 from core.timeparse import fmt_when, parse_when
 from core.ui import Reply
 
@@ -34,11 +36,12 @@ async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
     """Logs a held meeting and lines up thank-you, referrer update, check-back, one-month note."""
     at = ctx.now
     if cmd.when:
-        at = parse_when(cmd.when, ctx.now, ctx.tz, "past", LOG_EXAMPLE)
+        at = parse_when(cmd.when, ctx.now, ctx.tz, "past", LOG_EXAMPLE, field="when")
         if at > ctx.now + FUTURE_SLACK:
             raise UserError(
                 f"{fmt_when(at, ctx.tz)} is still to come. For an upcoming meeting use "
-                f"`/rapport scheduled {cmd.name} when: {cmd.when}`"
+                f"`/rapport scheduled {cmd.name} when: {cmd.when}`",
+                field="when",
             )
     thanked = yes_no(cmd.thanked, "thanked", LOG_EXAMPLE) if cmd.thanked else False
     pending_referrals = bool(cmd.referrals and cmd.referrals.strip().lower() == "pending")
@@ -76,12 +79,12 @@ async def log_meeting(ctx: Ctx, cmd: c.Log) -> Reply:
     await touch(ctx, contact, at)
 
     upcoming: list[tuple[str, dt.datetime]] = []
-    tz_default = ctx.core.default_tz
+    tz_default = ctx.default_tz
 
-    async def plan(kind: str, due: dt.datetime, **extra) -> None:
+    async def plan(kind: str, due: dt.datetime, payload: dict[str, Any] | None = None) -> None:
         nudge = await n.schedule(
             ctx.session, ctx.member, kind, due, ctx.now, tz_default,
-            contact_id=contact.id, meeting_id=meeting.id, **extra,
+            contact_id=contact.id, meeting_id=meeting.id, payload=payload,
         )
         upcoming.append((kind, nudge.due_at))
 
@@ -158,12 +161,13 @@ async def _add_referral(ctx: Ctx, referrer: ContactRow, name: str) -> str:
 async def schedule_meeting(ctx: Ctx, cmd: c.Scheduled) -> Reply:
     """An upcoming meeting: a prep nudge before it and a twenty-minute check during it."""
     if not cmd.when:
-        raise UserError(f"When is it? Add `when:`. Try: `{SCHEDULED_EXAMPLE}`")
-    start = parse_when(cmd.when, ctx.now, ctx.tz, "future", SCHEDULED_EXAMPLE)
+        raise UserError(f"When is it? Add `when:`. Try: `{SCHEDULED_EXAMPLE}`", field="when")
+    start = parse_when(cmd.when, ctx.now, ctx.tz, "future", SCHEDULED_EXAMPLE, field="when")
     if start <= ctx.now:
         raise UserError(
             f"{fmt_when(start, ctx.tz)} has already passed. If you met, log it: "
-            f"`/rapport log {cmd.name} when: {cmd.when}`"
+            f"`/rapport log {cmd.name} when: {cmd.when}`",
+            field="when",
         )
     contact, created = await find_contact(ctx, cmd.name, "scheduled", create=True)
     meeting = Meeting(
@@ -180,12 +184,12 @@ async def schedule_meeting(ctx: Ctx, cmd: c.Scheduled) -> Reply:
         fields.append(("Where", cmd.where))
     prep_due = rules.prep(start, ctx.now, ctx.who)
     if prep_due is not None:
-        nudge = await n.schedule(ctx.session, ctx.member, n.PREP, prep_due, ctx.now, ctx.core.default_tz,
+        nudge = await n.schedule(ctx.session, ctx.member, n.PREP, prep_due, ctx.now, ctx.default_tz,
                                  contact_id=contact.id, meeting_id=meeting.id)
         fields.append(("Prep kit", fmt_when(nudge.due_at, ctx.tz)))
     check_due = rules.time_check(start, ctx.now)
     if check_due is not None:
-        nudge = await n.schedule(ctx.session, ctx.member, n.TIME_CHECK, check_due, ctx.now, ctx.core.default_tz,
+        nudge = await n.schedule(ctx.session, ctx.member, n.TIME_CHECK, check_due, ctx.now, ctx.default_tz,
                                  contact_id=contact.id, meeting_id=meeting.id)
         fields.append(("Twenty-minute check", fmt_when(nudge.due_at, ctx.tz)))
     return Reply(

@@ -9,10 +9,12 @@ from sqlalchemy import select
 from core import commands as c
 from core import nudges as n
 from core import rules
+from core.context import Ctx
 from core.errors import UserError
 from core.handlers.common import touch
+from core.handlers.intros import close_by_ref
 from core.models import ContactRow, Meeting, Nudge
-from core.service import Ctx, handles, on_button
+from core.registry import handles, on_button
 from core.timeparse import fmt_when, parse_duration, parse_when
 from core.ui import Field, Form, Reply, Section
 
@@ -109,8 +111,6 @@ async def _finish(ctx: Ctx, nudge: Nudge, status: str) -> Reply:
 async def done(ctx: Ctx, cmd: c.Done) -> Reply:
     """Marks a nudge done (a done thank-you marks the meeting thanked); `done R7` closes a request."""
     if cmd.id.strip().lstrip("#")[:1] in ("R", "r"):
-        from core.handlers.intros import close_by_ref
-
         return await close_by_ref(ctx, cmd.id)
     return await _finish(ctx, await _nudge(ctx, cmd.id, "done"), "done")
 
@@ -130,11 +130,11 @@ async def snooze(ctx: Ctx, cmd: c.Snooze) -> Reply:
     if nudge.status in n.CLOSED:
         return Reply(text=f"#{nudge.id} is already {nudge.status}; nothing to snooze.")
     if cmd.until:
-        due = parse_when(cmd.until, ctx.now, ctx.tz, "future", SNOOZE_EXAMPLE)
+        due = parse_when(cmd.until, ctx.now, ctx.tz, "future", SNOOZE_EXAMPLE, field="until")
         if due <= ctx.now:
-            raise UserError(f"{fmt_when(due, ctx.tz)} has already passed. Try: `/rapport snooze {nudge.id} until: tomorrow 9am`")
+            raise UserError(f"{fmt_when(due, ctx.tz)} has already passed. Try: `/rapport snooze {nudge.id} until: tomorrow 9am`", field="until")
     else:
-        due = ctx.now + (parse_duration(cmd.for_, SNOOZE_EXAMPLE) if cmd.for_ else dt.timedelta(days=1))
+        due = ctx.now + (parse_duration(cmd.for_, SNOOZE_EXAMPLE, field="for") if cmd.for_ else dt.timedelta(days=1))
     nudge.due_at = rules.deliverable_at(nudge.kind, due, ctx.who)  # a snooze is for later: respect quiet hours
     nudge.status = "pending"
     nudge.attempts = 0

@@ -7,10 +7,11 @@ from sqlalchemy import select
 from core import commands as c
 from core import nudges as n
 from core import rules
+from core.context import Ctx
 from core.errors import UserError
 from core.handlers.common import advance_status, find_contact, touch
 from core.models import Outreach
-from core.service import Ctx, handles
+from core.registry import handles
 from core.timeparse import fmt_when, parse_when
 from core.ui import Reply
 
@@ -22,9 +23,9 @@ async def reached_out(ctx: Ctx, cmd: c.ReachedOut) -> Reply:
     """Logs an outreach and schedules the follow-up (exactly when promised, else Tue-Thu)."""
     promised = None
     if cmd.follow_up:
-        promised = parse_when(cmd.follow_up, ctx.now, ctx.tz, "future", EXAMPLE)
+        promised = parse_when(cmd.follow_up, ctx.now, ctx.tz, "future", EXAMPLE, field="follow-up")
         if promised <= ctx.now:
-            raise UserError(f"{fmt_when(promised, ctx.tz)} has already passed; pick a time to come. Try: `{EXAMPLE}`")
+            raise UserError(f"{fmt_when(promised, ctx.tz)} has already passed; pick a time to come. Try: `{EXAMPLE}`", field="follow-up")
     contact, created = await find_contact(ctx, cmd.name, "reached-out", create=True)
     outreach = Outreach(member_id=ctx.member.id, contact_id=contact.id, at=ctx.now, via=cmd.via)
     ctx.session.add(outreach)
@@ -32,7 +33,7 @@ async def reached_out(ctx: Ctx, cmd: c.ReachedOut) -> Reply:
     # A newer outreach replaces the follow-ups of older ones to the same person.
     await n.cancel(ctx.session, ctx.member.id, [n.FOLLOW_UP], ctx.now, contact_id=contact.id)
     due = rules.follow_up(ctx.now, ctx.now, ctx.who, promised)
-    nudge = await n.schedule(ctx.session, ctx.member, n.FOLLOW_UP, due, ctx.now, ctx.core.default_tz,
+    nudge = await n.schedule(ctx.session, ctx.member, n.FOLLOW_UP, due, ctx.now, ctx.default_tz,
                              contact_id=contact.id, outreach_id=outreach.id)
     outreach.follow_up_at = nudge.due_at
     advance_status(contact, "reached-out")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Any
 
 from sqlalchemy import delete, inspect, select
 
 from core import commands as c
+from core.context import Ctx
 from core.models import ContactRow, HelperOffer, IntroRequest, Meeting, Member, Nudge, Outreach
-from core.service import Ctx, handles, on_button
+from core.registry import handles, on_button
 from core.ui import Attachment, Button, Reply
 
 EXPORTED = (
@@ -24,15 +26,15 @@ EXPORTED = (
 PRIVATE_MEMBER_FIELDS = {"dm_channel_id"}
 
 
-def _row(obj) -> dict:
-    out = {}
+def _row(obj: object) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for attr in inspect(obj).mapper.column_attrs:
         value = getattr(obj, attr.key)
         out[attr.key] = value.isoformat() if hasattr(value, "isoformat") else value
     return out
 
 
-def _csv(rows: list[dict]) -> bytes:
+def _csv(rows: list[dict[str, Any]]) -> bytes:
     buf = io.StringIO()
     if rows:
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
@@ -45,7 +47,7 @@ def _csv(rows: list[dict]) -> bytes:
 async def export(ctx: Ctx, cmd: c.Export) -> Reply:
     """Everything stored about the member: one JSON file, and CSVs of contacts and meetings."""
     member = {k: v for k, v in _row(ctx.member).items() if k not in PRIVATE_MEMBER_FIELDS}
-    data: dict = {"member": member, "exported_at": ctx.now.isoformat()}
+    data: dict[str, Any] = {"member": member, "exported_at": ctx.now.isoformat()}
     for name, model in EXPORTED:
         rows = await ctx.session.scalars(select(model).where(model.member_id == ctx.member.id).order_by(model.id))
         data[name] = [_row(r) for r in rows]

@@ -162,10 +162,10 @@ async def test_forms_run_as_prompts_on_a_terminal(sqlite_engine, clock):
     import io
 
     from adapters.console.adapter import ConsoleAdapter
-    from core.db import make_sessionmaker
+    from core.db import Database
     from core.service import Rapport
 
-    core = Rapport(make_sessionmaker(sqlite_engine), clock)
+    core = Rapport(Database(sqlite_engine), clock)
     out = io.StringIO()
     console = ConsoleAdapter(core, out, interactive=True)
     # log, then: name, when, notes, referrals, company, role, opportunities, thanked

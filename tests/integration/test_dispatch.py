@@ -33,14 +33,14 @@ class Recorder:
         return [plain_text(m.reply) for m in self.messages]
 
 
-def make_dispatcher(sessionmaker, clock, deliverer, **kw):
-    return Dispatcher(sessionmaker, clock, {"console": deliverer}, "UTC", **kw)
+def make_dispatcher(db, clock, deliverer, **kw):
+    return Dispatcher(db, clock, {"console": deliverer}, "UTC", **kw)
 
 
-async def test_due_thank_you_is_delivered_once_with_draft(core, alice, sessionmaker, clock):
+async def test_due_thank_you_is_delivered_once_with_draft(core, alice, sessionmaker, clock, db):
     await core.run_text(alice, "log Jane Doe when: 2 days ago notes: talked about SEO referrals: Bob Li")
     rec = Recorder()
-    d = make_dispatcher(sessionmaker, clock, rec)
+    d = make_dispatcher(db, clock, rec)
     result = await d.sweep()
     assert result.sent == 1
     (message,) = rec.messages
@@ -54,10 +54,10 @@ async def test_due_thank_you_is_delivered_once_with_draft(core, alice, sessionma
         assert (await s.scalar(select(Member.dm_channel_id).where(Member.user_id == "alice"))) == "D1"
 
 
-async def test_nothing_early_then_on_time(core, alice, sessionmaker, clock):
+async def test_nothing_early_then_on_time(core, alice, sessionmaker, clock, db):
     await core.run_text(alice, "log Jane when: today 10am")  # thank-you due 19:00
     rec = Recorder()
-    d = make_dispatcher(sessionmaker, clock, rec)
+    d = make_dispatcher(db, clock, rec)
     assert (await d.sweep()).claimed == 0
     clock.set(dt.datetime(2026, 11, 18, 18, 59, tzinfo=dt.UTC))
     assert (await d.sweep()).claimed == 0
@@ -69,14 +69,14 @@ async def test_nothing_early_then_on_time(core, alice, sessionmaker, clock):
     assert (await d.sweep()).claimed == 0
 
 
-async def test_crash_between_claim_and_mark_redelivers_once_after_lease(core, alice, sessionmaker, clock):
+async def test_crash_between_claim_and_mark_redelivers_once_after_lease(core, alice, sessionmaker, clock, db):
     await core.run_text(alice, "log Jane when: 2 days ago")
-    crashed = make_dispatcher(sessionmaker, clock, Recorder(), lease=dt.timedelta(seconds=60))
+    crashed = make_dispatcher(db, clock, Recorder(), lease=dt.timedelta(seconds=60))
     async with sessionmaker() as s, s.begin():
         rows = await crashed.claim(s, clock.now())  # claimed, then the process died
     assert len(rows) == 1
     rec = Recorder()
-    other = make_dispatcher(sessionmaker, clock, rec, lease=dt.timedelta(seconds=60))
+    other = make_dispatcher(db, clock, rec, lease=dt.timedelta(seconds=60))
     assert (await other.sweep()).claimed == 0  # the lease still holds
     clock.advance(seconds=61)
     assert (await other.sweep()).sent == 1
@@ -85,23 +85,23 @@ async def test_crash_between_claim_and_mark_redelivers_once_after_lease(core, al
     assert len(rec.messages) == 1
 
 
-async def test_downtime_catch_up(core, alice, sessionmaker, clock):
+async def test_downtime_catch_up(core, alice, sessionmaker, clock, db):
     await core.run_text(alice, "settings quiet: off")
     await core.run_text(alice, "log Jane Doe when: today 10am")
     await core.run_text(alice, "reached-out Ana via: email")
     # The bot is down for five weeks; everything that fell due goes out when it's back.
     clock.advance(days=35)
     rec = Recorder()
-    await make_dispatcher(sessionmaker, clock, rec).sweep()
+    await make_dispatcher(db, clock, rec).sweep()
     kinds = sorted(m.kind for m in rec.messages)
     assert kinds == ["digest", "follow-up", "second-thank-you", "thank-you", "thank-you"]
 
 
-async def test_transient_errors_retry_with_backoff_then_fail(core, alice, sessionmaker, clock):
+async def test_transient_errors_retry_with_backoff_then_fail(core, alice, sessionmaker, clock, db):
     await core.run_text(alice, "settings quiet: off")
     await core.run_text(alice, "log Jane when: 2 days ago")
     rec = Recorder(fail=lambda m: TransientError("503"))
-    d = make_dispatcher(sessionmaker, clock, rec)
+    d = make_dispatcher(db, clock, rec)
     result = await d.sweep()
     assert result.retried == 1
     (nudge,) = [x for x in await nudges_of(sessionmaker, "alice") if x.kind == "thank-you"]
@@ -120,10 +120,10 @@ async def test_transient_errors_retry_with_backoff_then_fail(core, alice, sessio
     assert not [m for m in rec.messages if m.kind == "thank-you"]
 
 
-async def test_permanent_error_marks_failed_and_flags_member(core, alice, sessionmaker, clock):
+async def test_permanent_error_marks_failed_and_flags_member(core, alice, sessionmaker, clock, db):
     await core.run_text(alice, "log Jane when: 2 days ago")
     rec = Recorder(fail=lambda m: PermanentError("cannot_dm_user"))
-    result = await make_dispatcher(sessionmaker, clock, rec).sweep()
+    result = await make_dispatcher(db, clock, rec).sweep()
     assert result.failed == 1
     (failed,) = await nudges_of(sessionmaker, "alice", status=("failed",))
     assert failed.last_error == "cannot_dm_user" and failed.attempts == 1
@@ -131,7 +131,7 @@ async def test_permanent_error_marks_failed_and_flags_member(core, alice, sessio
         assert await s.scalar(select(Member.dm_failed_notice).where(Member.user_id == "alice"))
 
 
-async def test_rate_limit_wait_is_respected_for_the_workspace(core, alice, bob, sessionmaker, clock):
+async def test_rate_limit_wait_is_respected_for_the_workspace(core, alice, bob, sessionmaker, clock, db):
     await core.run_text(alice, "log Jane when: 2 days ago")
     await core.run_text(bob, "log Zed when: 2 days ago")
     calls = []
@@ -141,7 +141,7 @@ async def test_rate_limit_wait_is_respected_for_the_workspace(core, alice, bob, 
         return RateLimited(12.0) if len(calls) == 1 else None
 
     rec = Recorder(fail=limited)
-    d = make_dispatcher(sessionmaker, clock, rec)
+    d = make_dispatcher(db, clock, rec)
     result = await d.sweep()
     # The first call was told to wait; the rest of that workspace's batch waits too.
     assert calls == [calls[0]] and result.sent == 0 and result.retried == 2
@@ -153,25 +153,25 @@ async def test_rate_limit_wait_is_respected_for_the_workspace(core, alice, bob, 
     assert pending[0].attempts == 1  # a rate-limit wait is not a failed attempt
 
 
-async def test_quiet_hours_at_delivery_time(core, alice, sessionmaker, clock):
+async def test_quiet_hours_at_delivery_time(core, alice, sessionmaker, clock, db):
     """A member who moved to another zone since: the sweep holds the DM until morning."""
     await core.run_text(alice, "log Jane when: today 10am")  # thank-you 19:00 UTC
     await core.run_text(alice, "settings tz: Asia/Tokyo")  # 19:00 UTC = 04:00 in Tokyo
     clock.set(dt.datetime(2026, 11, 18, 19, 0, tzinfo=dt.UTC))
     rec = Recorder()
-    d = make_dispatcher(sessionmaker, clock, rec)
+    d = make_dispatcher(db, clock, rec)
     assert (await d.sweep()).deferred == 1 and not rec.messages
     clock.set(dt.datetime(2026, 11, 18, 23, 0, tzinfo=dt.UTC))  # 08:00 in Tokyo
     assert (await d.sweep()).sent == 1
 
 
-async def test_digest_is_weekly_and_lists_the_week(core, alice, sessionmaker, clock):
+async def test_digest_is_weekly_and_lists_the_week(core, alice, sessionmaker, clock, db):
     await core.run_text(alice, "settings quiet: off")
     await core.run_text(alice, "log Jane Doe when: today 10am thanked: yes")
     await core.run_text(alice, "reached-out Ana Ruiz via: email")
     clock.set(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC))
     rec = Recorder()
-    d = make_dispatcher(sessionmaker, clock, rec)
+    d = make_dispatcher(db, clock, rec)
     await d.sweep()
     digest = [m for m in rec.messages if m.kind == "digest"][0]
     text = plain_text(digest.reply)
@@ -184,7 +184,7 @@ async def test_digest_is_weekly_and_lists_the_week(core, alice, sessionmaker, cl
     assert not [x for x in await nudges_of(sessionmaker, "alice") if x.kind == "digest"]
 
 
-async def test_one_month_note_lists_what_happened_since(core, alice, sessionmaker, clock):
+async def test_one_month_note_lists_what_happened_since(core, alice, sessionmaker, clock, db):
     await core.run_text(alice, "settings quiet: off")
     await core.run_text(alice, "log Jane Doe when: today 9am thanked: yes notes: talked about SEO referrals: Bob Li, Ana Ruiz")
     clock.advance(days=5)
@@ -192,7 +192,7 @@ async def test_one_month_note_lists_what_happened_since(core, alice, sessionmake
     await core.run_text(alice, "reached-out Cy Oh")
     clock.advance(days=26)
     rec = Recorder()
-    await make_dispatcher(sessionmaker, clock, rec).sweep()
+    await make_dispatcher(db, clock, rec).sweep()
     note = [m for m in rec.messages if m.kind == "second-thank-you" and "Jane" in m.reply.title][0]
     assert "about a month since we talked about SEO" in note.reply.draft
     assert "I talked with Bob Li, as you suggested" in note.reply.draft
@@ -222,7 +222,7 @@ async def test_scheduled_then_logged_cancels_prep_and_time_check(core, alice, se
     assert "prep" not in kinds and "time-check" not in kinds
 
 
-async def test_every_kind_renders_something_useful(core, alice, sessionmaker, clock):
+async def test_every_kind_renders_something_useful(core, alice, sessionmaker, clock, db):
     await core.run_text(alice, "settings quiet: off")
     await core.run_text(alice, "goal product marketing roles")
     await core.run_text(alice, "add Bob Li referred-by: Jane Doe")
@@ -231,7 +231,7 @@ async def test_every_kind_renders_something_useful(core, alice, sessionmaker, cl
     await core.run_text(alice, "reached-out Cy Oh")
     clock.advance(days=200)
     rec = Recorder()
-    await make_dispatcher(sessionmaker, clock, rec).sweep()
+    await make_dispatcher(db, clock, rec).sweep()
     by_kind = {m.kind: m.reply for m in rec.messages}
     assert set(by_kind) >= {"thank-you", "update-referrer", "check-back", "second-thank-you", "prep",
                             "time-check", "follow-up", "stay-in-touch", "digest"}
@@ -249,16 +249,18 @@ async def test_two_dispatchers_race_over_1000_due_nudges(engine, sessionmaker, c
     """Each nudge is delivered exactly once, whichever process claims it."""
     if engine.dialect.name != "postgresql":
         pytest.skip("the race runs on PostgreSQL (SQLite serialises writers anyway); see test_two_dispatchers_sqlite")
-    await _race(sessionmaker, clock, dispatchers)
+    await _race(engine, clock, dispatchers)
 
 
 async def test_two_dispatchers_sqlite(sqlite_engine, clock):
-    from core.db import make_sessionmaker
-
-    await _race(make_sessionmaker(sqlite_engine), clock, 2, n=300)
+    await _race(sqlite_engine, clock, 2, n=300)
 
 
-async def _race(sessionmaker, clock, dispatchers, n=1000):
+async def _race(engine, clock, dispatchers, n=1000):
+    """Each dispatcher has its own Database (its own gate), as separate processes would."""
+    from core.db import Database
+
+    sessionmaker = Database(engine).sessionmaker
     now = clock.now()
     async with sessionmaker() as s, s.begin():
         member_id = (await s.execute(insert(Member).values(
@@ -278,7 +280,7 @@ async def _race(sessionmaker, clock, dispatchers, n=1000):
             await asyncio.sleep(0)
             return None
 
-    ds = [Dispatcher(sessionmaker, clock, {"console": Slowish()}, "UTC", batch_size=50) for _ in range(dispatchers)]
+    ds = [Dispatcher(Database(engine), clock, {"console": Slowish()}, "UTC", batch_size=50) for _ in range(dispatchers)]
     await asyncio.gather(*(d.sweep() for d in ds))
     assert len(delivered) == n and len(set(delivered)) == n
     async with sessionmaker() as s:

@@ -1,6 +1,7 @@
 """Introductions, the helper directory, landed, and the organizers' verbs (core, both databases)."""
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -8,7 +9,7 @@ from core.dispatch import Dispatcher
 from core.ports import PermanentError
 from core.service import Actor
 from core.ui import plain_text
-from tests.integration.helpers import contact, nudges_of, row_counts
+from tests.integration.helpers import contact, nudges_of
 
 UTC = dt.UTC
 
@@ -37,15 +38,19 @@ class FakePlatform:
         self.conversations.append((user_ids, reply, channel_id))
         return "G1"
 
-    async def display_name(self, workspace_id, user_id):
-        return {"carol": "Carol Jones"}.get(user_id)
+
+NAMES = {"carol": "Carol Jones", "bob": "Bob Builder", "alice": "Alice Example"}
+MENTIONS = re.compile(r"<@!?([A-Za-z0-9._-]+)(?:\|[^>]*)?>")
 
 
 @pytest.fixture
-def platform(core):
-    fake = FakePlatform()
-    core.register_platform("console", fake)
-    return fake
+def platform():
+    return FakePlatform()
+
+
+def verified(text):
+    """What an adapter passes: the mentions in ``text``, as if the platform vouched for them."""
+    return {m: NAMES.get(m) for m in MENTIONS.findall(text)}
 
 
 @pytest.fixture
@@ -58,14 +63,13 @@ def carol():
     return Actor("console", "local", "carol", display_name="Carol Jones")
 
 
-async def sweep(sessionmaker, clock, platform):
-    platform.dms.clear()
-    await Dispatcher(sessionmaker, clock, {"console": platform}, "UTC").sweep()
-    return {m.recipient.user_id: m for m in platform.dms if m.kind == "notice"}
+async def sweep(core, clock, platform):
+    """What the dispatcher does after commands commit: channel posts, conversations, DMs."""
+    await Dispatcher(core.db, clock, {"console": platform}, "UTC").sweep()
 
 
 async def ok(core, actor, text):
-    reply = await core.run_text(actor, text)
+    reply = await core.run_text(actor, text, verified(text))
     assert not reply.error, reply.text
     return reply
 
@@ -79,11 +83,13 @@ async def test_intro_needs_a_channel_set_by_an_organizer(core, alice, org, platf
     assert "#intros" in (await ok(core, alice, "intro product marketing at a B2B SaaS company")).title
 
 
-async def test_open_request_offers_and_close(core, alice, bob, carol, org, platform, sessionmaker, clock):
+async def test_open_request_offers_and_close(core, alice, bob, carol, org, platform, sessionmaker, clock, db):
     await ok(core, org, "admin channel <#C0INTROS|intros>")
     await ok(core, alice, "goal product marketing at a B2B SaaS company")
     await core.run_text(alice, "add Bob Li company: Old Co")  # a namesake the offer will update
     reply = await ok(core, alice, "intro product marketing at a B2B SaaS company note: private detail")
+    assert not platform.posts  # nothing is posted before the command commits and the dispatcher runs
+    await sweep(core, clock, platform)
     (_, channel, post), = platform.posts
     assert channel == "C0INTROS"
     text = plain_text(post)
@@ -102,7 +108,7 @@ async def test_open_request_offers_and_close(core, alice, bob, carol, org, platf
     done = await core.submit(carol, form.form_id, {"name": "bob li", "company": "Acme", "role": "PMM lead",
                                                    "reach": "bob@acme.test", "note": "tell him I sent you"})
     assert not done.error and "named as the referrer" in done.text
-    dms = [m for m in (await _notices(sessionmaker, clock, platform)) if m.recipient.user_id == "alice"]
+    dms = [m for m in (await _notices(core, clock, platform)) if m.recipient.user_id == "alice"]
     by_title = {m.reply.title: m.reply for m in dms}
     know_dm = by_title["Carol Jones knows someone: Bob Li"]
     assert "I was referred to you by Carol Jones" in know_dm.draft
@@ -116,23 +122,24 @@ async def test_open_request_offers_and_close(core, alice, bob, carol, org, platf
     # The seeker closes the request: the channel post is updated, buttons gone.
     close = reply.buttons[0]
     assert "Closed R1" in (await core.press(alice, close.action_id)).text
+    await sweep(core, clock, platform)
     (_, ref, updated), = platform.updates
     assert ref == "ts1" and not updated.buttons and "found what they needed" in updated.title
     assert (await core.press(bob, glad.action_id)).error  # closed
 
 
-async def _notices(sessionmaker, clock, platform):
+async def _notices(core, clock, platform):
     platform.dms.clear()
-    await Dispatcher(sessionmaker, clock, {"console": platform}, "UTC").sweep()
+    await sweep(core, clock, platform)
     return [m for m in platform.dms if m.kind == "notice"]
 
 
-async def test_open_request_goes_stale_after_a_week_without_offers(core, alice, org, platform, sessionmaker, clock):
+async def test_open_request_goes_stale_after_a_week_without_offers(core, alice, org, platform, sessionmaker, clock, db):
     await ok(core, org, "admin channel #intros")
     await ok(core, alice, "intro someone in climate tech")
     clock.advance(days=7)
     platform.dms.clear()
-    await Dispatcher(sessionmaker, clock, {"console": platform}, "UTC").sweep()
+    await sweep(core, clock, platform)
     stale = [m for m in platform.dms if m.kind == "intro-stale"]
     assert stale and "narrow" not in stale[0].reply.title and "too broad" in stale[0].reply.text
 
@@ -147,42 +154,45 @@ async def test_three_open_requests_at_most(core, alice, org, platform, sessionma
     await ok(core, alice, "intro people in field d")
 
 
-async def test_channel_post_failure_writes_nothing(core, alice, org, platform, sessionmaker):
+async def test_channel_post_refused_for_good_is_told_to_the_seeker(core, alice, org, platform, sessionmaker, clock):
     await ok(core, org, "admin channel #intros")
     platform.fail_posts = True
-    before = await row_counts(sessionmaker)
-    reply = await core.run_text(alice, "intro data roles")
-    assert reply.error and "can't post in #intros" in reply.text
-    assert await row_counts(sessionmaker) == before
+    await ok(core, alice, "intro data roles")
+    notices = await _notices(core, clock, platform)
+    (told,) = [m for m in notices if m.recipient.user_id == "alice"]
+    assert "couldn't be posted" in told.reply.title and "#intros" in told.reply.text and "admin channel" in told.reply.text
+    assert not platform.posts
+    assert (await sweep(core, clock, platform)) is None and not platform.posts  # not retried forever
 
 
 async def test_double_opt_in_accepted_opens_a_conversation(core, alice, carol, org, platform, sessionmaker, clock):
     await ok(core, org, "admin channel <#C0INTROS|intros>")
     await ok(core, alice, "goal data analyst roles in Portland")
     await ok(core, alice, "intro <@carol> note: curious how you moved into analytics")
-    notices = await _notices(sessionmaker, clock, platform)
+    notices = await _notices(core, clock, platform)
     (ask,) = [m for m in notices if m.recipient.user_id == "carol"]
     text = plain_text(ask.reply)
     assert "twenty minutes" in text and "not a job" in text and "data analyst roles in Portland" in text
     accept, decline = ask.reply.buttons
     assert (await core.press(alice, accept.action_id)).error  # only Carol answers
-    assert "opened a conversation" in (await core.press(carol, accept.action_id)).text
+    assert "opening a conversation" in (await core.press(carol, accept.action_id)).text
+    assert not platform.conversations
+    notices = await _notices(core, clock, platform)
     (users, starter, channel), = platform.conversations
     assert users == ["alice", "carol"] and channel == "C0INTROS"
     assert "Alice Example, meet Carol Jones" in starter.text
-    notices = await _notices(sessionmaker, clock, platform)
     assert any("Carol Jones accepted" in m.reply.title for m in notices if m.recipient.user_id == "alice")
 
 
 async def test_double_opt_in_declined_is_kind_and_blocks_for_30_days(core, alice, carol, platform, sessionmaker, clock):
     await ok(core, alice, "intro <@carol|carol> note: my secret plan")
-    ask = [m for m in await _notices(sessionmaker, clock, platform) if m.recipient.user_id == "carol"][0]
+    ask = [m for m in await _notices(core, clock, platform) if m.recipient.user_id == "carol"][0]
     _, decline = ask.reply.buttons
     assert "without any detail" in (await core.press(carol, decline.action_id)).text
-    told = [m for m in await _notices(sessionmaker, clock, platform) if m.recipient.user_id == "alice"][0]
+    told = [m for m in await _notices(core, clock, platform) if m.recipient.user_id == "alice"][0]
     assert "can't make time right now" in told.reply.title
     assert "secret" not in plain_text(told.reply) and "busy" in told.reply.text
-    refused = await core.run_text(alice, "intro <@carol> note: again?")
+    refused = await core.run_text(alice, "intro <@carol> note: again?", verified("<@carol>"))
     assert refused.error and "said not now recently" in refused.text and "Fri 18 Dec 2026" in refused.text
     clock.advance(days=31)
     await ok(core, alice, "intro <@carol> note: again?")
@@ -190,11 +200,11 @@ async def test_double_opt_in_declined_is_kind_and_blocks_for_30_days(core, alice
 
 async def test_double_opt_in_lapses_quietly_after_a_week(core, alice, carol, platform, sessionmaker, clock):
     await ok(core, alice, "intro <@carol>")
-    ask = [m for m in await _notices(sessionmaker, clock, platform) if m.recipient.user_id == "carol"][0]
+    ask = [m for m in await _notices(core, clock, platform) if m.recipient.user_id == "carol"][0]
     clock.advance(days=8)
     late = await core.press(carol, ask.reply.buttons[0].action_id)
     assert "lapsed" in late.text and not platform.conversations
-    assert not [m for m in await _notices(sessionmaker, clock, platform) if m.recipient.user_id == "alice"]
+    assert not [m for m in await _notices(core, clock, platform) if m.recipient.user_id == "alice"]
 
 
 async def test_helper_directory_capacity_and_suggestions(core, alice, bob, carol, org, platform, sessionmaker, clock):
@@ -213,7 +223,7 @@ async def test_helper_directory_capacity_and_suggestions(core, alice, bob, carol
     dave = Actor("console", "local", "dave", display_name="Dave")
     again = await ok(core, dave, "intro product marketing")
     assert [s.title for s in again.sections] == ["Bob Builder"]
-    refused = await core.run_text(dave, "intro <@carol>")
+    refused = await core.run_text(dave, "intro <@carol>", verified("<@carol>"))
     assert refused.error and "asked 1 times this month" not in refused.text and "their limit" in refused.text
     assert "Fri 18 Dec 2026" in refused.text
     assert "0 of 1 left" in plain_text(await ok(core, alice, "helpers"))
@@ -221,7 +231,7 @@ async def test_helper_directory_capacity_and_suggestions(core, alice, bob, carol
     assert "Carol" not in plain_text(await ok(core, alice, "helpers"))
 
 
-async def test_landed_thanks_everyone_on_the_chain(core, alice, carol, platform, sessionmaker, clock):
+async def test_landed_thanks_everyone_on_the_chain(core, alice, carol, platform, sessionmaker, clock, db):
     await ok(core, alice, "add Jane Doe referred-by: <@carol>")
     await ok(core, alice, "log Jane Doe when: yesterday thanked: yes referrals: Bob Li")
     await ok(core, alice, "log Bob Li when: today 9am thanked: yes")
@@ -229,7 +239,7 @@ async def test_landed_thanks_everyone_on_the_chain(core, alice, carol, platform,
     reply = await ok(core, alice, "landed Product Marketing Manager at Acme")
     assert "Bob Li, Jane Doe" in plain_text(reply) and "Carol Jones" in plain_text(reply)
     platform.dms.clear()
-    await Dispatcher(sessionmaker, clock, {"console": platform}, "UTC").sweep()
+    await sweep(core, clock, platform)
     landed = {m.reply.title: m.reply for m in platform.dms if m.kind == "landed"}
     assert set(landed) == {"Tell Jane Doe where you landed", "Tell Bob Li where you landed"}
     assert "Product Marketing Manager at Acme" in landed["Tell Bob Li where you landed"].draft

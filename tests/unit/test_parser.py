@@ -78,21 +78,30 @@ def test_round_trip(verb, data):
     """Any subject and values made of words come back exactly, in any key order and case."""
     spec = c.SPECS[verb]
     chosen = data.draw(st.lists(st.sampled_from(spec.keys), unique=True, max_size=len(spec.keys)))
-    values = {k: data.draw(phrases) for k in chosen}
+    values = {k.name: data.draw(value_for(k)) for k in chosen}
     subject = None
     if spec.subject and (spec.subject_required or data.draw(st.booleans())):
         subject = spec.subject_words[0] if spec.subject_words else data.draw(phrases)
     # A value must not itself contain a key of the verb followed by a colon: words have no colons.
     parts = [verb] + ([subject] if subject else [])
     for k in chosen:
-        key = data.draw(st.sampled_from([k, k.upper(), k.title()]))
-        parts.append(f"{key}: {values[k]}")
+        key = data.draw(st.sampled_from([k.name, k.name.upper(), k.name.title()]))
+        parts.append(f"{key}: {values[k.name]}")
     cmd = c.parse(" ".join(parts))
     assert type(cmd) is spec.cls
     if subject:
-        assert getattr(cmd, spec.subject) == subject
+        assert getattr(cmd, spec.subject.attribute) == subject
     for k, v in values.items():
         assert getattr(cmd, c.attr_name(k)) == v
+
+
+def value_for(key):
+    """Values a key accepts as typed: a choice, a number in bounds, or words."""
+    if key.kind == "choice":
+        return st.sampled_from(key.choices)
+    if key.kind == "int" and key.bounds:
+        return st.integers(*key.bounds).map(str)
+    return phrases
 
 
 @given(st.text(max_size=300))

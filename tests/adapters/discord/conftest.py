@@ -43,6 +43,16 @@ def buttons_of(message: dict) -> dict[str, str]:
     }
 
 
+async def channel_post(standin, channel: dict, within: float = 8.0) -> dict:
+    """The bot's first message in ``channel``. Channel posts are effects carried out by the
+    dispatcher after the command commits, so this waits for a sweep."""
+    return await standin.until(
+        lambda: next((m for m in standin.messages.values() if m["channel_id"] == channel["id"]), None),
+        within=within,
+        what=f"a post in #{channel.get('name', channel['id'])}",
+    )
+
+
 async def eventually(probe, within: float = 5.0, what: str = "condition"):
     """Awaits ``probe()`` every 50 ms until it returns something truthy."""
     deadline = asyncio.get_running_loop().time() + within

@@ -50,9 +50,10 @@ class User:
     id: int
     name: str
     nick: str | None = None
+    bot: bool = False
 
     def payload(self) -> dict:
-        return {
+        data = {
             "id": str(self.id),
             "username": self.name.lower().replace(" ", ""),
             "global_name": self.name,
@@ -60,6 +61,9 @@ class User:
             "avatar": None,
             "public_flags": 0,
         }
+        if self.bot:
+            data["bot"] = True
+        return data
 
 
 @dataclass
@@ -216,8 +220,8 @@ class DiscordStandIn:
     def next_id(self) -> int:
         return next(self._ids)
 
-    def user(self, name: str, nick: str | None = None) -> User:
-        user = User(self.next_id(), name, nick)
+    def user(self, name: str, nick: str | None = None, bot: bool = False) -> User:
+        user = User(self.next_id(), name, nick, bot)
         self.users[user.id] = user
         return user
 
@@ -349,9 +353,21 @@ class DiscordStandIn:
             "the bot to connect to the gateway",
         )
 
-    async def command(self, user: User, guild: Guild | None, verb: str, options: dict[str, Any] | None = None, focused: str | None = None) -> Sent:
+    async def command(
+        self,
+        user: User,
+        guild: Guild | None,
+        verb: str,
+        options: dict[str, Any] | None = None,
+        focused: str | None = None,
+        resolve: tuple[User, ...] = (),
+    ) -> Sent:
         """``/rapport <verb>`` (``"admin stats"`` for the group) with typed options; with
-        ``focused``, an autocomplete request for that option instead."""
+        ``focused``, an autocomplete request for that option instead.
+
+        As Discord does, a user option's user is resolved as a user, and also as a member
+        only when they are a member of ``guild``. ``resolve`` adds users to the resolved
+        data the same way (as Discord may for mentions typed into a string option)."""
         words = verb.split()
         schema = next(c for c in self.commands if c["name"] == "rapport")
         node = schema
@@ -368,11 +384,7 @@ class DiscordStandIn:
             option: dict = {"name": name, "type": spec["type"]}
             if spec["type"] == OPTION_TYPES["user"]:
                 option["value"] = str(value.id)
-                resolved.setdefault("users", {})[str(value.id)] = value.payload()
-                if guild is not None:
-                    member = guild.member_payload(value, with_permissions=True)
-                    member.pop("user")
-                    resolved.setdefault("members", {})[str(value.id)] = member
+                self._resolve(resolved, value, guild)
             elif spec["type"] == OPTION_TYPES["channel"]:
                 option["value"] = value["id"]
                 resolved.setdefault("channels", {})[value["id"]] = {
@@ -384,6 +396,8 @@ class DiscordStandIn:
             if name == focused:
                 option["focused"] = True
             leaf_options.append(option)
+        for mentioned in resolve:
+            self._resolve(resolved, mentioned, guild)
         tree_options = leaf_options
         for node in reversed(chain):
             tree_options = [{"name": node["name"], "type": node["type"], "options": tree_options}]
@@ -391,6 +405,14 @@ class DiscordStandIn:
         if resolved:
             data["resolved"] = resolved
         return await self._interact(4 if focused else 2, user, guild, data)
+
+    @staticmethod
+    def _resolve(resolved: dict, user: User, guild: Guild | None) -> None:
+        resolved.setdefault("users", {})[str(user.id)] = user.payload()
+        if guild is not None and user.id in guild.members:
+            member = guild.member_payload(user, with_permissions=True)
+            member.pop("user")
+            resolved.setdefault("members", {})[str(user.id)] = member
 
     async def press(self, user: User, message: dict, custom_id: str) -> Sent:
         """Presses the button ``custom_id`` on ``message`` (a message the bot sent)."""

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from core.models import ContactRow
-from tests.adapters.discord.conftest import buttons_of, text_of
+from tests.adapters.discord.conftest import buttons_of, channel_post, text_of
 from tests.adapters.discord.standin import EPHEMERAL
 
 
@@ -81,10 +81,12 @@ async def test_the_intro_request_is_posted_with_its_buttons(standin, start_bot):
     guild = standin.guild("Alumni", [alice], organizers=(alice,))
     await start_bot()
     await say(standin, alice, guild, "admin channel", {"channel": guild.channel("intros")})
-    await say(standin, alice, guild, "intro", {"what": "product marketing at a B2B SaaS"})
+    text, _ = await say(standin, alice, guild, "intro", {"what": "product marketing at a B2B SaaS"})
+    assert "Posted your request R1 to #intros" in text
+    # The post goes out after the command commits, on the dispatcher's next sweep.
+    post = await channel_post(standin, guild.channel("intros"))
     posts = standin.calls_to("POST", rf"/channels/{guild.channel('intros')['id']}/messages")
     assert len(posts) == 1 and posts[0].status == 200
-    post = next(m for m in standin.messages.values() if m["channel_id"] == guild.channel("intros")["id"])
     assert "product marketing at a B2B SaaS" in text_of(post)
     assert {cid.split(":")[1] for cid in buttons_of(post).values()} == {"glad", "know"}
 
@@ -107,6 +109,22 @@ async def test_a_bare_creating_verb_opens_a_modal_and_its_submission_runs(standi
     assert "Logged your meeting with Jane Doe" in text_of(answer.message)
     async with engine.connect() as conn:
         assert await conn.scalar(select(ContactRow.name)) == "Jane Doe"
+
+
+async def test_a_form_submission_the_core_refuses_is_answered_ephemerally(standin, start_bot, engine):
+    alice = standin.user("Alice Example")
+    guild = standin.guild("Alumni", [alice])
+    await start_bot()
+    assert (await ask(standin, alice, guild, "log")).kind == "modal"
+    # No name: the core's error is about the form's subject field, which Discord can't mark.
+    sent = await standin.submit(alice, guild, "form:log", {"when": "yesterday 3pm", "notes": "SEO"})
+    answer = await standin.answer_to(sent)
+    assert answer.kind == "message" and answer.message["flags"] & EPHEMERAL
+    text = text_of(answer.message)
+    assert "needs a name" in text and "\n" not in text
+    assert answer.message["embeds"][0]["color"] == 0xD64545
+    async with engine.connect() as conn:
+        assert await conn.scalar(select(ContactRow.name)) is None
 
 
 async def test_options_are_validated_by_the_core_in_one_line(standin, start_bot):
@@ -188,9 +206,9 @@ async def test_slow_work_is_deferred_then_the_reply_edited_in(standin, start_bot
     core = bot.client.interactions.core
     execute = core.execute
 
-    async def slow_execute(actor, command):
+    async def slow_execute(actor, command, mentions=None):
         await asyncio.sleep(0.1)
-        return await execute(actor, command)
+        return await execute(actor, command, mentions)
 
     monkeypatch.setattr(core, "execute", slow_execute)
     bot.client.interactions.defer_after = 0.02
@@ -216,6 +234,7 @@ async def test_nothing_the_bot_sends_pings_everyone(standin, start_bot):
     await say(standin, alice, guild, "intro", {"what": loud})
     await say(standin, alice, guild, "log", {"name": "Jane Doe", "when": "2 days ago", "notes": loud})
     await standin.until(lambda: standin.dm_messages(alice), what="the thank-you DM")
+    await channel_post(standin, guild.channel("intros"))
 
     payloads = []
     for call in standin.calls:
@@ -268,9 +287,9 @@ async def test_stopping_finishes_work_in_flight_and_turns_new_work_away(standin,
     core = bot.client.interactions.core
     execute = core.execute
 
-    async def slow_execute(actor, command):
+    async def slow_execute(actor, command, mentions=None):
         await asyncio.sleep(0.3)
-        return await execute(actor, command)
+        return await execute(actor, command, mentions)
 
     monkeypatch.setattr(core, "execute", slow_execute)
     sent = await standin.command(alice, guild, "goal", {"text": "design systems"})
@@ -286,9 +305,10 @@ async def test_stopping_finishes_work_in_flight_and_turns_new_work_away(standin,
 
 
 async def test_a_rejected_token_stops_start_up_with_one_line(standin, engine, monkeypatch):
+    from adapters import StartupError
     from adapters.discord.runner import start_discord
     from bot.app import App
-    from bot.config import ConfigError, Settings
+    from bot.config import Settings
 
     monkeypatch.setattr("bot.app.make_engine", lambda url, **kwargs: engine)
     settings = Settings(_env_file=None, DISCORD_TOKEN="MTIz.wrong.token", DISCORD_API_URL=standin.api_url,
@@ -296,7 +316,7 @@ async def test_a_rejected_token_stops_start_up_with_one_line(standin, engine, mo
     app = App(settings)
     await app.open()
     try:
-        with pytest.raises(ConfigError, match="DISCORD_TOKEN was rejected"):
+        with pytest.raises(StartupError, match="DISCORD_TOKEN was rejected"):
             await start_discord(app)
     finally:
         await app.close()

@@ -4,7 +4,7 @@ with a draft naming the referrer, and the organizer's stats count the offer."""
 
 from __future__ import annotations
 
-from tests.adapters.discord.conftest import buttons_of, text_of
+from tests.adapters.discord.conftest import buttons_of, channel_post, text_of
 from tests.adapters.discord.standin import EPHEMERAL
 
 
@@ -30,12 +30,12 @@ async def test_i_know_someone_reaches_the_seeker_with_the_referrer_named_and_cou
     what = "product marketing at a B2B SaaS company"
     text, _ = await say(standin, alice, guild, "intro", {"what": what})
     assert "#intros" in text
+    post = await channel_post(standin, intros)  # after the commit, on the dispatcher's sweep
     posts = standin.calls_to("POST", rf"/channels/{intros['id']}/messages")
     assert len(posts) == 1 and posts[0].status == 200
     mentions = posts[0].body["allowed_mentions"]
     assert mentions["parse"] == [] and not mentions.get("users") and not mentions.get("roles")
     assert not mentions.get("replied_user")
-    post = next(m for m in standin.messages.values() if m["channel_id"] == intros["id"])
     assert what in text_of(post)
     buttons = buttons_of(post)
     assert set(buttons) == {"I'd be glad to chat", "I know someone"}

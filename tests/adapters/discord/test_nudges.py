@@ -138,10 +138,11 @@ async def test_closed_dms_fail_the_nudge_and_the_member_is_told_once(standin, st
 
     replies.append(await say(standin, alice, guild, "nudges"))
     replies.append(await say(standin, alice, guild, "nudges"))
-    # Told once: on the next command, or already in the log's reply if the DM failed first.
+    # Told once, by the core, in the reply to the next command (the log's reply was written
+    # before its DM was tried), in Discord's words.
     told = [i for i, text in enumerate(replies) if "I couldn't DM you" in text]
-    assert told in ([0], [1]), replies
-    assert "Direct Messages" in replies[told[0]]
+    assert told == [1], replies
+    assert "turn on Direct Messages in this server's Privacy Settings" in replies[1]
 
 
 async def test_an_accepted_intro_opens_a_private_thread_pinging_only_the_two(standin, start_bot):
@@ -160,14 +161,46 @@ async def test_an_accepted_intro_opens_a_private_thread_pinging_only_the_two(sta
     assert accept.endswith(f"@{guild.id}")
     answer = await standin.answer_to(await standin.press(carol, ask, accept))
     assert answer.kind == "update" and "Accept" not in buttons_of(answer.message)
-    assert "✅ Thank you! I've opened a conversation" in text_of(answer.message)
+    assert "✅ Thank you! I'm opening a conversation" in text_of(answer.message)
 
+    # The thread is opened after the press commits, on the dispatcher's next sweep.
+    thread = await standin.until(
+        lambda: next((c for c in standin.channels.values() if c.get("parent_id") == intros["id"]), None),
+        within=8,
+        what="the private thread",
+    )
+    thread_id = int(thread["id"])
+    starter = await standin.until(
+        lambda: next((m for m in standin.messages.values() if int(m["channel_id"]) == thread_id), None),
+        what="the thread's first message",
+    )
     threads = standin.calls_to("POST", rf"/channels/{intros['id']}/threads")
     assert len(threads) == 1 and threads[0].body["type"] == 12 and threads[0].body["invitable"] is False
-    thread_id = int(next(c for c in standin.channels.values() if c.get("parent_id") == intros["id"])["id"])
     assert standin.thread_members[thread_id] == {alice.id, carol.id}
-    starter = next(m for m in standin.messages.values() if int(m["channel_id"]) == thread_id)
     assert starter["content"] == f"<@{alice.id}> <@{carol.id}>"
     mentions = starter["_allowed_mentions"]
     assert mentions["parse"] == [] and {str(u) for u in mentions["users"]} == {str(alice.id), str(carol.id)}
     assert not mentions.get("roles")
+
+
+async def test_an_accepted_intro_whose_channel_is_gone_tells_both_what_to_do(standin, start_bot):
+    alice, carol = standin.user("Alice Example"), standin.user("Carol Helper", nick="Carol H")
+    guild = standin.guild("Alumni", [alice, carol], organizers=(alice,))
+    intros = guild.channel("intros")
+    await start_bot()
+    await say(standin, alice, guild, "admin channel", {"channel": intros})
+    await say(standin, alice, guild, "intro", {"member": carol, "note": "20 minutes about PMM?"})
+    ask = await standin.until(
+        lambda: next((m for m in standin.dm_messages(carol) if "Accept" in buttons_of(m)), None), within=8, what="Carol's DM"
+    )
+    del standin.channels[int(intros["id"])]  # deleted since (the bot's cache doesn't know)
+    await standin.answer_to(await standin.press(carol, ask, buttons_of(ask)["Accept"]))
+
+    def told(user):
+        return next((m for m in standin.dm_messages(user) if "couldn't open" in text_of(m)), None)
+
+    for user in (alice, carol):
+        notice = await standin.until(lambda u=user: told(u), within=8, what=f"{user.name} to hear the thread failed")
+        assert "Message each other directly" in text_of(notice), text_of(notice)
+    assert standin.calls_to("POST", rf"/channels/{intros['id']}/threads")[-1].status == 404
+    assert len(standin.calls_to("POST", rf"/channels/{intros['id']}/threads")) == 1  # not retried

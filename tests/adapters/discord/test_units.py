@@ -1,5 +1,6 @@
-"""The adapter's pure parts, without a Discord: option generation, translation back to the
-core's grammar, rendering limits, modals, error translation, the invite URL."""
+"""The adapter's pure parts, without a Discord: options derived from the verbs' specs,
+translation back to the core's grammar, rendering limits and link buttons, modals, error
+translation, the invite URL."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ from types import SimpleNamespace
 
 import discord
 import pytest
+from discord import app_commands
 
 from adapters.discord import render as r
-from adapters.discord.commands import arguments, options_for
+from adapters.discord.commands import (
+    DESCRIPTION_MAX,
+    TEXT_OPTION_MAX,
+    arguments,
+    build_root,
+    options_for,
+)
 from adapters.discord.invite import application_id_from_token, invite_url, permissions
-from adapters.discord.platform import NameCache, translated
+from adapters.discord.platform import DiscordPlatform, translated
 from bot.config import Settings
 from core import commands as c
 from core.errors import UserError
@@ -21,24 +29,59 @@ from core.forms import FORMS
 from core.ports import PermanentError, RateLimited, TransientError
 from core.ui import Attachment, Button, Field, Form, Reply, Section
 
+# Discord's option types, by the kind of the Key it stands for; every other kind is a string.
+OPTION_TYPES = {"int": 4, "word": 5, "member": 6, "channel": 7}
+STRING = 3
 
-def test_options_are_named_as_the_spec_says():
-    names = {verb: [o.name for o in options_for(verb)] for verb in c.SPECS}
-    assert names["log"] == ["name", "when", "company", "role", "notes", "referrals", "opportunities", "thanked"]
-    assert names["add"][-2:] == ["referred-by", "notes"]
-    assert names["reached-out"] == ["name", "via", "follow-up"]
-    assert names["offer"] == ["off", "fields", "companies", "per-month"]
-    assert names["settings"] == ["tz", "quiet", "stay-in-touch", "digest"]
-    assert names["help"] == ["verb"] and names["goal"] == ["text"] and names["done"] == ["id"]
-    assert names["helpers"] == ["field"] and names["admin channel"] == ["channel"]
-    assert names["intro"] == ["what", "member", "note"] and names["forget-me"] == ["confirm"]
-    for verb in c.SPECS:
-        for option in options_for(verb):
-            assert re.fullmatch(r"[-_a-z0-9]{1,32}", option.name)
-            assert 1 <= len(option.description) <= 100
-    # A creating verb run bare opens its form, so nothing of it is required.
-    assert not any(o.required for o in options_for("log"))
-    assert [o.required for o in options_for("contact")] == [True]
+
+class _Handler:
+    async def on_command(self, interaction, verb, values) -> None: ...
+
+    async def complete(self, interaction, what, current) -> list:
+        return []
+
+
+def synced_subcommands() -> dict[str, dict]:
+    """What Discord is sent for ``/rapport``, by verb (``admin channel`` for the group's)."""
+    tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+    root = build_root(_Handler()).to_dict(tree)
+    subcommands = {o["name"]: o for o in root["options"] if o["type"] == 1}
+    for group in (o for o in root["options"] if o["type"] == 2):
+        subcommands.update({f"{group['name']} {o['name']}": o for o in group["options"]})
+    return subcommands
+
+
+async def test_discords_options_are_the_verbs_specs():
+    """Every option Discord gets comes from the verb's spec: name, type, bounds, choices,
+    maximum length, description, autocomplete; nothing is declared twice."""
+    subcommands = synced_subcommands()
+    assert set(subcommands) == set(c.SPECS)
+    for verb, spec in c.SPECS.items():
+        keys = [k for k in (spec.subject, spec.alternative) if k is not None] + list(spec.keys)
+        options = subcommands[verb].get("options", [])
+        assert [o["name"] for o in options] == [k.name for k in keys], verb
+        required = [o.get("required", False) for o in options]
+        assert required == sorted(required, reverse=True), f"{verb}: required options come first"
+        for key, option in zip(keys, options, strict=True):
+            where = f"{verb} {key.name}"
+            assert option["type"] == OPTION_TYPES.get(key.kind, STRING), where
+            assert option["description"] == key.description[:DESCRIPTION_MAX] and len(key.description) <= DESCRIPTION_MAX, where
+            # A creating verb run bare opens its form, so only other verbs' subjects are required.
+            assert option.get("required", False) == (key is spec.subject and spec.subject_required and not spec.creates), where
+            if key.kind == "int":
+                assert (option["min_value"], option["max_value"]) == key.bounds, where
+            if key.kind == "choice":
+                assert [ch["value"] for ch in option["choices"]] == list(key.choices), where
+                assert "max_length" not in option, where
+            elif option["type"] == STRING:
+                assert option["max_length"] == min(key.max_length, TEXT_OPTION_MAX) and option["min_length"] == 1, where
+                assert "choices" not in option, where
+            assert option.get("autocomplete", False) == (key.kind in ("contact", "tz") or (verb, key.name) == ("help", "verb")), where
+    # The spec's examples of names (SPEC.md): subjects as the table says, intro's two ways.
+    assert [o["name"] for o in subcommands["intro"]["options"]] == ["what", "member", "note"]
+    assert [o["name"] for o in subcommands["offer"]["options"]] == ["off", "fields", "companies", "per-month"]
+    per_month = subcommands["offer"]["options"][3]
+    assert per_month["min_value"] == 1  # the core refuses 0, so Discord doesn't offer it
 
 
 def test_typed_options_become_the_grammar():
@@ -50,16 +93,20 @@ def test_typed_options_become_the_grammar():
     )
     assert arguments("add", {"name": "Bob", "referred_by": "Ana"}) == ("Bob", {"referred-by": "Ana"})
     assert arguments("snooze", {"id": "3", "for_": "2 days"}) == ("3", {"for": "2 days"})
+    assert arguments("help", {"topic": "log"}) == ("log", {})
     assert arguments("offer", {"off": True}) == ("off", {})
     assert arguments("offer", {"off": False, "per_month": 2}) == (None, {"per-month": "2"})
     assert arguments("forget-me", {"confirm": True}) == ("confirm", {})
     assert arguments("intro", {"member": member, "note": "hi"}) == ("<@42>", {"note": "hi"})
     assert arguments("admin channel", {"channel": channel}) == ("<#7|intros>", {})
-    with pytest.raises(UserError):
+    with pytest.raises(UserError, match="not both"):
         arguments("intro", {"what": "design", "member": member})
     # Whatever comes out, the core's builder accepts.
     c.build("intro", *arguments("intro", {"member": member, "note": "hi"}))
     c.build("settings", *arguments("settings", {"stay_in_touch": 60, "digest": "off"}))
+    for verb in c.SPECS:
+        for option in options_for(verb):
+            assert re.fullmatch(r"[-_a-z0-9]{1,32}", option.name)
 
 
 async def test_a_reply_renders_within_discords_limits():
@@ -87,6 +134,18 @@ async def test_a_draft_is_a_code_block_that_stays_closed():
     description = r.render(reply).embeds[0].description
     assert description.endswith("\n```") and description.count("```") == 2
     assert r.render(Reply.fail("Nope")).embeds[0].colour == r.ERROR
+
+
+async def test_a_link_button_opens_its_url_and_no_link_is_left_to_preview():
+    link = "https://rapport.example/dashboard/one-time-token"
+    reply = Reply(text=f"Your sign-in link: {link}", buttons=(Button("Open the dashboard", url=link), Button("Done", "nudge:done:1")))
+    rendered = r.render(reply, workspace_id="9")
+    first, second = rendered.view.to_components()[0]["components"]
+    assert first["style"] == discord.ButtonStyle.link.value and first["url"] == link and "custom_id" not in first
+    assert second["custom_id"] == "nudge:done:1@9"
+    # Discord previews links in a message's content only; a reply never puts text there.
+    assert "content" not in rendered.send_kwargs() and rendered.edit_kwargs()["content"] is None
+    assert link in rendered.embeds[0].description
 
 
 def test_custom_ids_match_the_templates():
@@ -147,14 +206,18 @@ async def test_errors_are_translated_for_the_dispatcher(error, expected):
         assert caught.value.retry_after == 45.0
 
 
-def test_name_cache_remembers_and_forgets():
-    cache = NameCache(ttl=60, max_size=2)
-    assert cache.get("g", "u") == (False, None)
-    cache.put("g", "u", "Alice")
-    cache.put("g", "v", None)
-    assert cache.get("g", "u") == (True, "Alice") and cache.get("g", "v") == (True, None)
-    cache.put("g", "w", "Wen")  # over the bound: starts afresh
-    assert cache.get("g", "u") == (False, None)
+async def test_a_conversation_without_an_intro_channel_is_a_permanent_failure():
+    """The dispatcher then tells both people what happened instead of retrying."""
+    platform = DiscordPlatform(client=None)  # never reached: nothing to call Discord about
+    with pytest.raises(PermanentError, match="needs a channel"):
+        await platform.open_conversation("1", ["2", "3"], Reply(title="Introduction"), None)
+
+
+async def test_a_stopped_client_hands_the_dispatchers_work_back():
+    closed = SimpleNamespace(is_closed=lambda: True)
+    platform = DiscordPlatform(client=closed)
+    with pytest.raises(TransientError, match="client is closed"):
+        await platform.post_channel("1", "2", Reply(text="hello"))
 
 
 def test_the_invite_url_asks_for_exactly_what_the_bot_uses():

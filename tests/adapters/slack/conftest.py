@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import re
 import socket
 import time
 import uuid
@@ -64,6 +65,20 @@ class SlackHarness:
     clock: FakeClock
     base: str  # http://127.0.0.1:<port>
     http: aiohttp.ClientSession
+
+
+async def install(slack: SlackHarness, team: str) -> None:
+    """Runs the OAuth install flow for ``team`` the way a browser would."""
+    async with slack.http.get(f"{slack.base}/slack/install", allow_redirects=False) as resp:
+        assert resp.status in (200, 302), resp.status
+        page = await resp.text() + resp.headers.get("Location", "")
+        cookie = resp.headers["Set-Cookie"].split(";", 1)[0]
+    state = re.search(r"state=([\w-]+)", page).group(1)
+    code = f"code-{uuid.uuid4().hex[:6]}"
+    slack.standin.oauth_codes[code] = team
+    async with slack.http.get(f"{slack.base}/slack/oauth_redirect", params={"code": code, "state": state},
+                              headers={"Cookie": cookie}, allow_redirects=False) as resp:
+        assert resp.status == 200, await resp.text()
 
 
 async def _pg_database() -> tuple[str, str]:

@@ -6,8 +6,11 @@ chat.update, views.open/push/update/publish, files.getUploadURLExternal + the up
 files.completeUploadExternal, oauth.v2.access, apps.connections.open (with a Socket Mode
 websocket), and it is also where ``response_url`` posts land (``standin.response_url()``).
 
-Faults on demand: ``rate_limit(method, retry_after)`` answers the next call with a 429 and a
-Retry-After header; ``fail(method, error)`` answers the next call with ``ok: false``.
+Faults on demand, each optionally only for calls matching ``when`` (e.g. one channel):
+``rate_limit(method, retry_after)`` answers the next call with a 429 and a Retry-After
+header; ``fail(method, error, status=...)`` answers the next call with ``ok: false`` (and
+that HTTP status); ``delay(method, seconds)`` holds the answers back (the call is recorded
+when it is answered; ``in_flight`` lists the calls being held).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class Call:
     team: str | None = None
     status: int = 200  # the HTTP status answered
     ok: bool = True  # False when the answer was an error (fault, bad token, unknown method)
+    response: dict = field(default_factory=dict)  # what the stand-in answered (API methods)
     at: float = field(default_factory=time.monotonic)
 
     def blocks_text(self) -> str:
@@ -63,7 +67,9 @@ class SlackStandIn:
         self.users: dict[str, dict] = {}  # user id -> users.info "user"
         self.oauth_codes: dict[str, str] = {}  # code -> team id (oauth.v2.access)
         self.uploads: dict[str, bytes] = {}
-        self._faults: dict[str, list[tuple[int, dict, dict]]] = {}
+        self._faults: dict[str, list[tuple[int, dict, dict, Callable[[Call], bool] | None]]] = {}
+        self._delays: dict[str, list[tuple[float, Callable[[Call], bool] | None]]] = {}
+        self.in_flight: list[Call] = []
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -94,17 +100,36 @@ class SlackStandIn:
         self.users[user_id] = user
         return user
 
-    def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
-        """The next ``times`` calls of ``method`` get 429 with Retry-After."""
+    def rate_limit(self, method: str, retry_after: int = 1, times: int = 1,
+                   when: Callable[[Call], bool] | None = None) -> None:
+        """The next ``times`` calls of ``method`` (matching ``when``) get 429 with Retry-After."""
         for _ in range(times):
             self._faults.setdefault(method, []).append(
-                (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
+                (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}, when)
             )
 
-    def fail(self, method: str, error: str, times: int = 1, status: int = 200) -> None:
-        """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}``."""
+    def fail(self, method: str, error: str, times: int = 1, status: int = 200,
+             when: Callable[[Call], bool] | None = None) -> None:
+        """The next ``times`` calls of ``method`` (matching ``when``) answer
+        ``{"ok": false, "error": error}`` with HTTP ``status``."""
         for _ in range(times):
-            self._faults.setdefault(method, []).append((status, {"ok": False, "error": error}, {}))
+            self._faults.setdefault(method, []).append((status, {"ok": False, "error": error}, {}, when))
+
+    def delay(self, method: str, seconds: float, when: Callable[[Call], bool] | None = None) -> None:
+        """Every later call of ``method`` (matching ``when``) is answered ``seconds`` late."""
+        self._delays.setdefault(method, []).append((seconds, when))
+
+    def failed(self, method: str, pred: Callable[[Call], bool] | None = None) -> list[Call]:
+        """Calls of ``method`` that were answered with an error."""
+        return [c for c in self.calls if c.method == method and not c.ok and (pred is None or pred(c))]
+
+    def _fault_for(self, call: Call) -> tuple[int, dict, dict] | None:
+        faults = self._faults.get(call.method) or []
+        for i, (status, body, headers, when) in enumerate(faults):
+            if when is None or when(call):
+                del faults[i]
+                return status, body, headers
+        return None
 
     @property
     def base(self) -> str:
@@ -138,6 +163,19 @@ class SlackStandIn:
                 await asyncio.wait_for(self._changed.wait(), 0.05)
             except TimeoutError:
                 pass
+
+    async def wait_until(self, check: Callable[[], object], within: float = 5.0) -> object:
+        """Polls ``check()`` (it looks at ``calls`` or ``in_flight``) until it is truthy."""
+        deadline = time.monotonic() + within
+        while not (result := check()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not true within {within}s; last calls: {[(c.method, c.ok) for c in self.calls[-15:]]}")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), 0.05)
+            except TimeoutError:
+                pass
+        return result
 
     def _record(self, call: Call) -> Call:
         self.calls.append(call)
@@ -182,9 +220,18 @@ class SlackStandIn:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ").strip() or params.get("token")
         call = Call(method, params, token, self.tokens.get(token or ""))
-        faults = self._faults.get(method)
-        if faults:
-            status, body, headers = faults.pop(0)
+        wait = sum(seconds for seconds, when in self._delays.get(method, []) if when is None or when(call))
+        if wait:
+            self.in_flight.append(call)
+            self._changed.set()
+            try:
+                await asyncio.sleep(wait)
+            finally:
+                self.in_flight.remove(call)
+            call.at = time.monotonic()
+        fault = self._fault_for(call)
+        if fault is not None:
+            status, body, headers = fault
             call.status, call.ok = status, False
             self._record(call)
             return web.json_response(body, status=status, headers=headers)
@@ -200,7 +247,7 @@ class SlackStandIn:
             self._record(call)
             return web.json_response({"ok": False, "error": "unknown_method"})
         body = handler(call)
-        call.ok = bool(body.get("ok"))
+        call.ok, call.response = bool(body.get("ok")), body
         self._record(call)
         return web.json_response(body)
 

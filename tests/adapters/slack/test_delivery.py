@@ -3,6 +3,7 @@ exports to the DM, and profile changes."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from core.models import Member, Nudge
@@ -10,7 +11,7 @@ from tests.adapters.slack.conftest import eventually
 
 
 async def thank_you_nudge(slack, user: str = "U1") -> Nudge:
-    async with slack.app.sessionmaker() as session:
+    async with slack.app.db.read() as session:
         member = await session.scalar(select(Member).where(Member.user_id == user))
         return await session.scalar(select(Nudge).where(Nudge.member_id == member.id, Nudge.kind == "thank-you"))
 
@@ -24,7 +25,7 @@ async def test_a_short_429_is_waited_out_and_the_dm_still_goes(slack):
     assert len(limited) == 1 and sent[0].at - limited[0].at >= 1.0  # it waited as told
 
     async def cached():  # the DM channel is stored for the next DM
-        async with slack.app.sessionmaker() as session:
+        async with slack.app.db.read() as session:
             member = await session.scalar(select(Member).where(Member.user_id == "U1"))
         return member.dm_channel_id == "DU1"
 
@@ -62,7 +63,7 @@ async def test_a_permanent_error_fails_the_nudge_without_retrying(slack):
 
 async def test_a_stale_dm_channel_is_opened_again(slack):
     await slack.send.ask("goal anything")  # creates the member
-    async with slack.app.sessionmaker() as session, session.begin():
+    async with slack.app.db.write() as session:
         member = await session.scalar(select(Member).where(Member.user_id == "U1"))
         member.dm_channel_id = "DGONE"
     slack.standin.fail("chat.postMessage", "channel_not_found")
@@ -93,7 +94,7 @@ async def test_user_change_refreshes_the_time_zone(slack):
     await slack.send.event({"type": "user_change", "user": user})
 
     async def moved():
-        async with slack.app.sessionmaker() as session:
+        async with slack.app.db.read() as session:
             member = await session.scalar(select(Member).where(Member.user_id == "U1"))
         return member if member.platform_tz == "Asia/Tokyo" else None
 
@@ -102,3 +103,24 @@ async def test_user_change_refreshes_the_time_zone(slack):
     lookups = len(slack.standin.of("users.info"))
     assert "Asia/Tokyo (from the platform)" in await slack.send.ask("settings digest: on")
     assert len(slack.standin.of("users.info")) == lookups  # the event refreshed the cache
+
+
+@pytest.mark.parametrize("error", ["messages_tab_disabled", "cannot_dm_bot"])
+async def test_a_member_whose_dms_fail_is_told_once_in_their_next_reply(slack, error):
+    slack.standin.fail("chat.postMessage", error, times=100, when=lambda c: c.params.get("channel") == "DU1")
+    await slack.send.ask("log Jane Doe when: 2 days ago")
+
+    async def failed():
+        nudge = await thank_you_nudge(slack)
+        return nudge if nudge.status == "failed" else None
+
+    nudge = await eventually(failed)
+    assert error in nudge.last_error
+    assert len(slack.standin.failed("chat.postMessage")) == 1  # permanent: not retried
+
+    told = await slack.send.ask("nudges")  # a reading command: the notice still comes with it
+    assert "I couldn't DM you" in told and "Messages tab" in told and "/rapport nudges" in told
+    assert f"nudge:done:{nudge.id}" not in told  # the failed nudge is closed, not listed as open
+    again = await slack.send.ask("nudges")
+    assert "I couldn't DM you" not in again  # once
+    assert "I couldn't DM you" not in await slack.send.ask("contacts", user="U2")  # only them

@@ -52,5 +52,5 @@ async def test_open_request_offers_and_double_opt_in(slack):
     group = (await standin.wait_for("chat.postMessage", lambda c: c.params["channel"].startswith("G")))[0]
     assert "Ann Seeker" in group.blocks_text() and opened
     replaced = await standin.wait_for("response_url", lambda c: c.params.get("replace_original") is True)
-    assert "opened a conversation" in json.dumps(replaced[-1].params)
+    assert "opening a conversation" in json.dumps(replaced[-1].params)
     assert not re.search(r"<!channel>", json.dumps([c.params for c in standin.calls]))

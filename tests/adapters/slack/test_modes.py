@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
-import uuid
 
 import pytest
 from sqlalchemy import text
 
-from tests.adapters.slack.conftest import T1, T2
-
-
-async def install(slack, team: str) -> None:
-    """Runs the OAuth install flow for ``team`` the way a browser would."""
-    async with slack.http.get(f"{slack.base}/slack/install", allow_redirects=False) as resp:
-        assert resp.status in (200, 302), resp.status
-        page = await resp.text() + resp.headers.get("Location", "")
-        cookie = resp.headers["Set-Cookie"].split(";", 1)[0]
-    state = re.search(r"state=([\w-]+)", page).group(1)
-    code = f"code-{uuid.uuid4().hex[:6]}"
-    slack.standin.oauth_codes[code] = team
-    async with slack.http.get(f"{slack.base}/slack/oauth_redirect", params={"code": code, "state": state},
-                              headers={"Cookie": cookie}, allow_redirects=False) as resp:
-        assert resp.status == 200, await resp.text()
+from tests.adapters.slack.conftest import T1, T2, install
 
 
 # slack-sdk's oauth.v2.access still uses aiohttp.BasicAuth, which aiohttp 3.14 deprecates.

@@ -75,11 +75,28 @@ def test_a_form_becomes_a_modal_and_its_submission_maps_back():
     assert render.view_values({"state": state}) == {"subject": "Jane", "thanked": "yes", "digest": "yes"}
 
 
-def test_errors_land_on_the_field_they_are_about():
-    keys = ["subject", "when", "notes"]
-    assert list(render.field_errors(keys, "`when:` needs a value.")) == ["when"]
-    assert list(render.field_errors(keys, "Thursday 3pm is still to come.")) == ["when"]
-    assert list(render.field_errors(keys, "A name can't be empty.")) == ["subject"]
+def test_an_error_about_no_field_goes_on_top_of_the_modal_keeping_its_inputs():
+    form = Form("form:log", "Log a meeting", (Field("subject", "Who?"), Field("when", "When?")))
+    submitted = {**render.modal(form, hint="Or type it"), "id": "V1", "hash": "h", "state": {"values": {}},
+                 "team_id": "T1", "app_id": "A1"}
+    assert render.input_keys(submitted) == ["subject", "when"]
+    view = render.with_error(submitted, "No <good> & no bad")
+    assert not {"id", "hash", "state", "team_id", "app_id"} & set(view)  # Slack refuses those in an update
+    assert view["callback_id"] == "form:log" and render.input_keys(view) == ["subject", "when"]
+    assert view["blocks"][0]["block_id"] == render.ERROR_BLOCK
+    assert "No &lt;good&gt; &amp; no bad" in json.dumps(view["blocks"][0])
+    again = render.with_error(view, "Second")  # a second error replaces the first
+    assert [b.get("block_id") for b in again["blocks"]].count(render.ERROR_BLOCK) == 1
+
+
+def test_a_link_button_opens_its_url_and_never_reaches_the_core():
+    reply = Reply(buttons=(Button("Open your calendar", url="https://example.org/cal/secret"), Button("Done", "nudge:done:1")))
+    elements = [e for b in render.reply_blocks(reply) if b["type"] == "actions" for e in b["elements"]]
+    link, done = elements
+    assert link["url"] == "https://example.org/cal/secret" and render.is_link(link["action_id"])
+    assert "value" not in link and "secret" not in link["action_id"]
+    assert done["action_id"] == "nudge:done:1" and not render.is_link(done["action_id"])
+    assert render.post(reply)["unfurl_links"] is False and render.post(reply)["unfurl_media"] is False
 
 
 def test_outcome_replaces_only_the_pressed_buttons():

@@ -11,7 +11,7 @@ from core.models import ContactRow, Member, SeenEvent
 
 
 async def count(slack, model) -> int:
-    async with slack.app.sessionmaker() as session:
+    async with slack.app.db.read() as session:
         return await session.scalar(select(func.count()).select_from(model))
 
 

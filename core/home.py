@@ -1,52 +1,38 @@
-"""The App Home tab's content as a neutral ``Reply``: goal, upcoming nudges with their
-buttons, meetings coming up and recent ones, and a button to log a meeting.
-
-Workaround: the core has no "dashboard" entry point yet, so this reads the member's rows
-itself, read-only, in one short session. It builds exactly the ``Reply`` a core
-``Rapport.home(actor)`` would return (see the report for the proposed core change), so
-switching to it later is a one-line change in ``listeners``. It never creates a member: a
-workspace user who only opened the tab gets a welcome.
-"""
+"""The member's dashboard as a neutral ``Reply``: goal, upcoming nudges with their buttons,
+meetings coming up and recent ones, and a button to log a meeting. Slack shows it as the
+App Home tab; any platform can show it as a reply."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.slack import PLATFORM
 from core import nudges as n
 from core.models import ContactRow, Meeting, Member, Nudge
-from core.service import Actor, Rapport, member_zone
+from core.rules import member_zone
 from core.timeparse import fmt_when
 from core.ui import Button, Reply, Section
 
-LOG_BUTTON = Button("Log a meeting", "slack:run:log", "primary", "log")
+LOG_BUTTON = Button("Log a meeting", "run:log", "primary", "log")
 NUDGES_SHOWN = 10
 MEETINGS_SHOWN = 5
 
 
-async def home_reply(core: Rapport, actor: Actor) -> Reply:
-    """The member's dashboard."""
-    now = core.clock.now()
-    async with core.sessionmaker() as session:
-        member = await session.scalar(
-            select(Member).where(
-                Member.platform == PLATFORM,
-                Member.workspace_id == actor.workspace_id,
-                Member.user_id == actor.user_id,
-            )
+async def home_reply(session: AsyncSession, member: Member | None, now: dt.datetime, default_tz: str) -> Reply:
+    """The dashboard of ``member``; a welcome for someone Rapport doesn't know yet."""
+    if member is None:
+        return Reply(
+            title="Welcome to Rapport",
+            text="Rapport coaches you through informational interviews: set a goal, log the people "
+            "you meet, and I'll nudge you by DM when it's time to thank them, follow up or stay in touch.",
+            buttons=(LOG_BUTTON,),
+            context="Start with `/rapport goal <what you're looking for>`, or `/rapport help` for everything.",
         )
-        if member is None:
-            return Reply(
-                title="Welcome to Rapport",
-                text="Rapport coaches you through informational interviews: set a goal, log the people "
-                "you meet, and I'll nudge you by DM when it's time to thank them, follow up or stay in touch.",
-                buttons=(LOG_BUTTON,),
-                context="Start with `/rapport goal <what you're looking for>`, or `/rapport help` for everything.",
-            )
-        tz = member_zone(member, core.default_tz)
-        nudges = list(
+    tz = member_zone(member, default_tz)
+    nudges = list(
+        (
             await session.execute(
                 select(Nudge, ContactRow.name)
                 .outerjoin(ContactRow, ContactRow.id == Nudge.contact_id)
@@ -54,8 +40,10 @@ async def home_reply(core: Rapport, actor: Actor) -> Reply:
                 .order_by(Nudge.due_at)
                 .limit(NUDGES_SHOWN + 1)
             )
-        )
-        coming = list(
+        ).tuples()
+    )
+    coming = list(
+        (
             await session.execute(
                 select(Meeting, ContactRow.name)
                 .join(ContactRow, ContactRow.id == Meeting.contact_id)
@@ -63,8 +51,10 @@ async def home_reply(core: Rapport, actor: Actor) -> Reply:
                 .order_by(Meeting.at)
                 .limit(MEETINGS_SHOWN)
             )
-        )
-        recent = list(
+        ).tuples()
+    )
+    recent = list(
+        (
             await session.execute(
                 select(Meeting, ContactRow.name)
                 .join(ContactRow, ContactRow.id == Meeting.contact_id)
@@ -72,19 +62,22 @@ async def home_reply(core: Rapport, actor: Actor) -> Reply:
                 .order_by(Meeting.at.desc())
                 .limit(MEETINGS_SHOWN)
             )
-        )
-
+        ).tuples()
+    )
     sections: list[Section] = []
     goal = member.goal or "No goal yet. Say in one line what you're looking for: `/rapport goal <your goal>`"
     sections.append(Section(title="Your goal", text=goal))
     if nudges:
-        sections.append(Section(title=f"Upcoming nudges ({min(len(nudges), NUDGES_SHOWN)}{'+' if len(nudges) > NUDGES_SHOWN else ''})", text=""))
+        more = "+" if len(nudges) > NUDGES_SHOWN else ""
+        sections.append(Section(title=f"Upcoming nudges ({min(len(nudges), NUDGES_SHOWN)}{more})", text=""))
         for nudge, name in nudges[:NUDGES_SHOWN]:
             label = n.KIND_LABELS.get(nudge.kind, nudge.kind) + (f": {name}" if name else "")
             state = "sent, waiting for you" if nudge.status == "sent" else f"due {fmt_when(nudge.due_at, tz)}"
             sections.append(Section(title=f"#{nudge.id} {label}", text=state, buttons=n.buttons(nudge.id)))
     else:
-        sections.append(Section(title="Upcoming nudges", text="Nothing waiting. Log a meeting or an outreach and I'll line up what comes next."))
+        sections.append(
+            Section(title="Upcoming nudges", text="Nothing waiting. Log a meeting or an outreach and I'll line up what comes next.")
+        )
     if coming:
         lines = [f"• {name}, {fmt_when(m.at, tz)}" + (f" at {m.where}" if m.where else "") for m, name in coming]
         sections.append(Section(title="Coming up", text="\n".join(lines)))
