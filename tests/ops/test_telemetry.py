@@ -57,11 +57,11 @@ async def test_commands_are_counted_by_verb_platform_and_outcome(core, alice):
     assert seen.commands[3][0] == "button" and len(seen.commands) == 4
 
 
-async def test_the_dispatcher_reports_each_delivery_and_sweep(core, alice, sessionmaker, clock):
+async def test_the_dispatcher_reports_each_delivery_and_sweep(core, alice, db, clock):
     await core.run_text(alice, "log Jane Doe when: 2 days ago")
     seen = Recording()
     deliverer = Deliverer(fail_first=1)
-    dispatcher = Dispatcher(sessionmaker, clock, {"console": deliverer}, "UTC", telemetry=seen)
+    dispatcher = Dispatcher(db, clock, {"console": deliverer}, "UTC", telemetry=seen)
     await dispatcher.sweep()
     assert ("thank-you", "console", "rate_limited") in seen.nudges
     assert seen.limits == ["console"] and seen.retries == ["console"] and seen.sweeps[-1] >= 1

@@ -108,6 +108,7 @@ async def test_three_processes_behind_haproxy(tmp_path):
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=40)) as http:
             send = SlackSender(f"{lb.url}/slack/events", SECRET, standin, http)
             await commands_spread_and_run_once(cluster, lb, send, http, url, members)
+            await app_home_state_is_shared(standin, send)
             victim = await nudges_exactly_once_through_a_kill(cluster, standin, http, url)
             await drain_on_sigterm(cluster, lb, send, http, victim, members)
         logs_are_json_without_secrets(cluster)
@@ -145,6 +146,20 @@ async def commands_spread_and_run_once(cluster, lb, send, http, url, members) ->
         samples = await cluster.metrics(http, bot)
         counted = metric_sum(samples, "rapport_commands_total", verb="add", platform="slack", outcome="ok")
         assert counted == sent[bot.name], (bot.name, counted, sent)
+
+
+async def app_home_state_is_shared(standin, send) -> None:
+    """A member opens the App Home (one process gets the event); their next commands reach
+    the others through the balancer, and each refreshes the Home: who has it open is in the
+    database, not in the memory of the process that saw it opened."""
+    user = "U007"
+    await send.open_home(user=user, team="T1")
+    await standin.wait_for("views.publish", lambda c: c.params.get("user_id") == user, within=10)
+    for i in range(PROCESSES):
+        await send.ask(f"goal a role in product, take {i}", user=user, team="T1", within=10)
+    publishes = await standin.wait_for("views.publish", lambda c: c.params.get("user_id") == user,
+                                       within=10, count=1 + PROCESSES)
+    assert len({c.token for c in publishes}) == PROCESSES, [c.token for c in publishes]
 
 
 async def nudges_exactly_once_through_a_kill(cluster, standin, http, url):
