@@ -29,8 +29,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # The console shares the terminal with its member: only warnings there.
     on_platform = args.cmd in (None, "run") and (settings.slack_enabled or settings.discord_enabled)
-    logging.basicConfig(level=logging.INFO if on_platform else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from bot import logs
+
+    logs.configure(
+        settings.log_format,
+        level=logging.INFO if on_platform else logging.WARNING,
+        secrets=(settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token,
+                 settings.slack_client_secret, settings.discord_token),
+    )
     # A sweep longer than the interval makes APScheduler skip a run and warn; that is by design.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
 

@@ -17,18 +17,21 @@ from sqlalchemy.engine import make_url
 
 from adapters.web import DashboardRoutes
 from bot.config import ConfigError, Settings
+from bot.metrics import Metrics
 from bot.web import WebServer
 from core.clock import Clock, SystemClock
 from core.dashboard import Dashboard
-from core.db import Database, make_engine, upgrade
+from core.db import Database, current_revision, head_revision, make_engine, upgrade
 from core.dispatch import Dispatcher
 from core.ports import Deliverer, Platform
 from core.service import Rapport
+from core.telemetry import LOG_FIELDS
 
 log = logging.getLogger(__name__)
 
 SWEEP_JOB = "rapport-dispatch"
 KICK_GAP = 0.25  # seconds between sweeps that commands trigger
+SHUTDOWN_BUDGET = 9.5  # seconds from SIGTERM to exit (SPEC: within 10 s)
 
 
 class App:
@@ -52,15 +55,28 @@ class App:
         self._idle = asyncio.Event()
         self._idle.set()
         self.web = WebServer(settings.http_host, settings.http_port, settings.public_url)
+        self.metrics = Metrics()
+        self.web.add_routes(self.metrics.routes())
+        self.metrics.read_readiness_with(self._ready)
+        self._head: str | None = None
+        self.health_engine = None
 
     async def open(self) -> Rapport:
         """Connects, migrates, builds the core. Adapters are added before ``start_dispatch``."""
         self.engine = make_engine(self.settings.database_url)
         await upgrade(self.engine)
+        self._head = head_revision()
+        # Health checks get a connection of their own: under load the commands' pool may be
+        # all in use, and a busy process is not an unready one.
+        self.health_engine = (make_engine(self.settings.database_url, pool_size=1, max_overflow=1)
+                              if self.engine.dialect.name == "postgresql" else self.engine)
+        self.web.add_check("database", self._check_database)
+        self.web.add_check("migrations", self._check_migrations)
+        self.metrics.read_oldest_due_with(self.oldest_due_age)
         # The process's one Database, and so its one write gate: commands, sweeps and the
         # adapters' own records (through the core) take turns on SQLite.
         self.db = Database(self.engine)
-        self.core = Rapport(self.db, self.clock, self.settings.default_tz, self.settings.admin_ids)
+        self.core = Rapport(self.db, self.clock, self.settings.default_tz, self.settings.admin_ids, telemetry=self.metrics)
         # The organizers' dashboard on the HTTP listener (its routes go in before it starts).
         self.dashboard = Dashboard(self.db, self.clock, self.settings.secret_key)
         secure = (self.settings.public_url or "").lower().startswith("https://")
@@ -70,6 +86,41 @@ class App:
         # a thread, rather than in the first member's command.
         self._warm = asyncio.ensure_future(asyncio.to_thread(_warm_dates))
         return self.core
+
+    # -- health and metrics --------------------------------------------------------------
+
+    async def _check_database(self) -> str | None:
+        assert self.health_engine is not None
+        async with self.health_engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+        return None
+
+    async def _check_migrations(self) -> str | None:
+        assert self.health_engine is not None
+        current = await current_revision(self.health_engine)
+        return None if current == self._head else f"database at {current}, code at {self._head}"
+
+    async def _ready(self) -> bool:
+        ready, _ = await self.web.readiness()
+        return ready
+
+    async def oldest_due_age(self) -> float:
+        """Seconds since the oldest nudge that is due and not yet sent fell due (0 when none)."""
+        from sqlalchemy import func, select
+
+        from core.models import Nudge
+
+        assert self.db is not None
+        now = self.clock.now()
+        async with self.db.read() as session:
+            oldest = None
+            for status in ("pending", "sending"):  # each an index range on (status, due_at)
+                due = await session.scalar(
+                    select(func.min(Nudge.due_at)).where(Nudge.status == status, Nudge.due_at <= now)
+                )
+                if due is not None and (oldest is None or due < oldest):
+                    oldest = due
+        return max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
 
     def add_deliverer(self, platform: str, deliverer: Deliverer) -> None:
         """Nudges of members on ``platform`` go through ``deliverer``."""
@@ -92,7 +143,10 @@ class App:
     def start_dispatch(self) -> None:
         """Runs a sweep now (nudges that fell due while the bot was down) and every interval."""
         assert self.db is not None, "call open() first"
-        self.dispatcher = Dispatcher(self.db, self.clock, self.deliverers, self.settings.default_tz)
+        self.dispatcher = Dispatcher(
+            self.db, self.clock, self.deliverers, self.settings.default_tz,
+            lease=dt.timedelta(seconds=self.settings.dispatch_lease), telemetry=self.metrics,
+        )
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self.scheduler.add_job(
             self._sweep,
@@ -110,6 +164,9 @@ class App:
 
     async def _sweep(self) -> None:
         assert self.dispatcher is not None
+        # A kicked sweep's task copies the context of the command that kicked it: its log
+        # lines are not that command's.
+        LOG_FIELDS.set({})
         self._running += 1
         self._sweeping = True
         self._idle.clear()
@@ -173,19 +230,31 @@ class App:
         await self._idle.wait()
         await self._sweep()
 
-    async def close(self) -> None:
-        """Stops sweeping, lets a sweep in flight finish its marks (8 s at most), then disconnects."""
+    def begin_shutdown(self) -> None:
+        """The first step of stopping: ``/readyz`` turns 503 and no new sweep starts (one
+        under way finishes). Commands still arriving are answered until the listener closes."""
         self._closing = True
-        await self.web.stop()
+        self.web.drain()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.pause()  # shutdown() would cancel a running sweep mid-mark
+
+    async def close(self, grace: float = 8.0) -> None:
+        """Stops sweeping, lets a sweep in flight finish its marks (``grace`` seconds at most),
+        then disconnects."""
+        self.begin_shutdown()
+        await self.web.stop()
+        if self.scheduler is not None and self.scheduler.running:
             if self._sweeping:
                 try:
-                    async with asyncio.timeout(8):
+                    async with asyncio.timeout(grace):
                         await self._idle.wait()
                 except TimeoutError:
                     log.warning("a sweep was still running at shutdown; its nudges go out after their lease")
             self.scheduler.shutdown(wait=False)
+        if self.health_engine is not None and self.health_engine is not self.engine:
+            await self.health_engine.dispose()
         if self.engine is not None:
             await self.engine.dispose()
 
@@ -246,6 +315,7 @@ async def run(settings: Settings) -> None:
         except NotImplementedError:  # pragma: no cover - not on this platform
             pass
     runners = []
+    serving = False
     try:
         if settings.slack_enabled:
             from adapters.slack.runner import start_slack
@@ -257,14 +327,27 @@ async def run(settings: Settings) -> None:
             runners.append(await start_discord(app))
         await app.start_web()
         app.start_dispatch()
+        serving = True
         log.info("Rapport is running (%s)", ", ".join(app.deliverers))
         await stop.wait()
     finally:
-        log.info("stopping: no new work; finishing what is in flight")
+        # SIGTERM: /readyz turns 503 at once; the load balancer's health checks see it
+        # within RAPPORT_DRAIN_SECONDS while requests still get answers; then the listener
+        # closes, work in flight finishes, and the process exits, all within 10 s.
+        deadline = time.monotonic() + SHUTDOWN_BUDGET
+
+        def left(cap: float) -> float:
+            return max(0.1, min(cap, deadline - time.monotonic()))
+
+        log.info("stopping: /readyz answers 503 now; finishing what is in flight")
+        app.begin_shutdown()
+        if serving:
+            await asyncio.sleep(left(settings.drain_seconds))
         await app.web.stop()
         for runner in reversed(runners):
             try:
-                await asyncio.wait_for(runner.stop(), timeout=8)
+                await asyncio.wait_for(runner.stop(), timeout=left(8))
             except Exception:
                 log.exception("adapter stop failed")
-        await app.close()
+        await app.close(grace=left(8))
+        log.info("stopped")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -25,6 +26,13 @@ class Settings(BaseSettings):
     admins: str = Field("", alias="RAPPORT_ADMINS")
     public_url: str | None = Field(None, alias="RAPPORT_PUBLIC_URL")
     secret_key: str | None = Field(None, alias="RAPPORT_SECRET_KEY")
+    log_format: Literal["text", "json"] = Field("text", alias="RAPPORT_LOG_FORMAT")
+    # How long a claimed nudge stays this process's before another may claim it (a crash
+    # between claim and mark). Short in the multi-process tests, minutes in production.
+    dispatch_lease: float = Field(120.0, alias="RAPPORT_DISPATCH_LEASE", gt=0)
+    # On SIGTERM, /readyz answers 503 this long before the listener closes, so a load
+    # balancer's health checks take the process out before it stops answering.
+    drain_seconds: float = Field(2.0, alias="RAPPORT_DRAIN_SECONDS", ge=0, le=5)
 
     slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
@@ -36,6 +44,8 @@ class Settings(BaseSettings):
     discord_token: str | None = Field(None, alias="DISCORD_TOKEN")
     discord_api_url: str = Field("https://discord.com/api/v10", alias="DISCORD_API_URL")
     discord_gateway_url: str | None = Field(None, alias="DISCORD_GATEWAY_URL")
+    discord_shard_count: int | None = Field(None, alias="RAPPORT_DISCORD_SHARD_COUNT", ge=1, le=4096)
+    discord_shard_ids: str = Field("", alias="RAPPORT_DISCORD_SHARD_IDS")
 
     @field_validator("default_tz")
     @classmethod
@@ -45,6 +55,17 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
         return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value):
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def shard_ids(self) -> tuple[int, ...] | None:
+        """This process's Discord shards (``RAPPORT_DISCORD_SHARD_IDS``: ``0,2`` or ``0-3``);
+        None means all of ``RAPPORT_DISCORD_SHARD_COUNT`` (or one shard when that is unset)."""
+        return parse_shard_ids(self.discord_shard_ids) if self.discord_shard_ids.strip() else None
 
     @property
     def admin_ids(self) -> frozenset[str]:
@@ -84,6 +105,38 @@ class Settings(BaseSettings):
                 )
             if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
                 raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+        if self.discord_shard_ids.strip():
+            try:
+                ids = self.shard_ids or ()
+            except ValueError as err:
+                raise ConfigError(f"RAPPORT_DISCORD_SHARD_IDS: {err}") from None
+            if self.discord_shard_count is None:
+                raise ConfigError("RAPPORT_DISCORD_SHARD_IDS needs RAPPORT_DISCORD_SHARD_COUNT (the shards of all processes).")
+            wrong = [i for i in ids if i >= self.discord_shard_count]
+            if wrong:
+                raise ConfigError(
+                    f"RAPPORT_DISCORD_SHARD_IDS: shard {wrong[0]} is out of range "
+                    f"(RAPPORT_DISCORD_SHARD_COUNT={self.discord_shard_count}: ids 0 to {self.discord_shard_count - 1})."
+                )
+
+
+def parse_shard_ids(text: str) -> tuple[int, ...]:
+    """``"0,2"`` or ``"0-3"`` or ``"0-1, 4"`` as sorted, distinct shard ids."""
+    ids: set[int] = set()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        first, dash, last = part.partition("-")
+        try:
+            lo, hi = int(first), int(last) if dash else int(first)
+        except ValueError:
+            raise ValueError(f"{part!r} is not a shard id or a range like 0-3") from None
+        if lo < 0 or hi < lo:
+            raise ValueError(f"{part!r} is not a shard id or a range like 0-3")
+        ids.update(range(lo, hi + 1))
+    if not ids:
+        raise ValueError("no shard ids given")
+    return tuple(sorted(ids))
 
 
 def load_settings(**overrides) -> Settings:

@@ -25,11 +25,18 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 TXN_OPTION = "rapport_txn"
+# pg_advisory_xact_lock key that serialises migrations between processes starting together
+# (any constant of our own; "rapport" in ASCII).
+MIGRATION_LOCK = 0x72617070_6F7274
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Creates the async engine; on SQLite turns on WAL, foreign keys and a busy timeout."""
+    """Creates the async engine; on SQLite turns on WAL, foreign keys and a busy timeout.
+
+    SQL errors never carry their parameters (``hide_parameters``): an error logged about a
+    statement must not put a member's notes or a stored token into the log."""
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -161,11 +168,40 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Applies the Alembic migrations up to ``revision`` on ``engine``."""
+    """Applies the Alembic migrations up to ``revision`` on ``engine``.
+
+    Safe when several processes start together on one PostgreSQL database: the upgrade
+    runs in one transaction holding a transaction-level advisory lock, so the others wait
+    for it and then find nothing left to do. (On SQLite the upgrade's transaction is a
+    writer's, which SQLite serialises by itself.)"""
+
     def _run(sync_conn: Connection) -> None:
         cfg = alembic_config()
         cfg.attributes["connection"] = sync_conn
         command.upgrade(cfg, revision)
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         await conn.run_sync(_run)
+
+
+def head_revision() -> str | None:
+    """The newest migration the code knows (Alembic's head)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The migration the database is at (None before the first). Read straight from
+    ``alembic_version`` (readiness checks ask often; Alembic's context would log each time)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    async with engine.connect() as conn:
+        try:
+            rows = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+        except DBAPIError:  # no table yet
+            return None
+    return rows[0] if len(rows) == 1 else (",".join(sorted(rows)) or None)

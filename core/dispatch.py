@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
@@ -40,6 +41,7 @@ from core.models import Community, Effect, IntroRequest, Member, Nudge
 from core.ports import Deliverer, PermanentError, Platform, RateLimited, TransientError
 from core.render import load_batch, render
 from core.rules import member_time
+from core.telemetry import NoTelemetry, Telemetry
 from core.ui import Message, Recipient, Reply
 from core.views import MemberInfo, NudgeInfo
 
@@ -61,6 +63,13 @@ INFO_KINDS = {n.TIME_CHECK, n.DIGEST, n.NOTICE}  # nothing to do after reading: 
 
 IMMEDIATE = dt.timedelta(minutes=1)
 EFFECT_WAIT = dt.timedelta(seconds=2)  # an update waits this long for its first post
+# Outcomes are written back while a batch is still being delivered, every RECORD_EVERY
+# seconds: a crash then resends at most what was delivered in that last moment (the spec
+# allows one resend per nudge), not the whole batch.
+RECORD_EVERY = 0.05
+RENDER_SLICE = 25  # nudges rendered between yields to the event loop
+DELIVERY_CONCURRENCY = 32  # platform calls in flight at once, across workspaces
+TELEMETRY_OUTCOMES = {"sent": "sent", "ratelimited": "rate_limited", "retry": "retry", "failed": "failed"}
 
 Outgoing = tuple[NudgeInfo, MemberInfo, Reply]
 #: (nudge, member, outcome, seconds to wait, channel id or error text)
@@ -92,6 +101,7 @@ class Dispatcher:
         effect_batch_size: int = 50,
         delivery_timeout: float = 30.0,
         owner: str | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -102,22 +112,38 @@ class Dispatcher:
         self.effect_batch_size = effect_batch_size
         self.delivery_timeout = delivery_timeout
         self.owner = owner or uuid.uuid4().hex[:16]
+        self.telemetry: Telemetry = telemetry or NoTelemetry()
         self._lock = asyncio.Lock()
+        self._stopping = False
+        self._held: set[int] = set()  # the claimed batch's nudges whose lease this process holds
+        self._held_until = 0.0  # event-loop time until which those leases surely hold
+
+    def stop(self) -> None:
+        """Shutdown: deliveries under way finish; claimed nudges not yet started are handed
+        back at once (pending again), so another process sends them without waiting for
+        their lease; no new batch is claimed."""
+        self._stopping = True
 
     async def sweep(self, max_batches: int = 1000) -> SweepResult:
         """Carries out the effects due now, then delivers the nudges due now, batch by batch."""
         total = SweepResult()
+        started = time.perf_counter()  # a duration for telemetry, not a reading of the clock
         async with self._lock:
             for _ in range(max_batches):
+                if self._stopping:
+                    break
                 result = await self._effects_batch()
                 _add(total, result)
                 if result.claimed < self.effect_batch_size:
                     break
             for _ in range(max_batches):
+                if self._stopping:
+                    break
                 result = await self._one_batch()
                 _add(total, result)
                 if result.claimed < self.batch_size:
                     break
+        self.telemetry.sweep_finished(time.perf_counter() - started, total.claimed)
         return total
 
     # -- claim ------------------------------------------------------------------------
@@ -149,10 +175,16 @@ class Dispatcher:
                 .limit(room)
             )
             if self.db.dialect == "postgresql":
-                candidates = candidates.with_for_update(skip_locked=True, of=Nudge)
+                # The rows are picked and locked once, in a CTE (PostgreSQL never inlines one
+                # that locks), then updated by primary key. Written as ``id IN (subquery)``,
+                # the planner may rerun the locking subquery for every row when statistics
+                # are stale (a table that just grew): 2,000 fresh due nudges took over a minute.
+                picked = candidates.with_for_update(skip_locked=True, of=Nudge).cte("picked")
+                claim = update(Nudge).where(Nudge.id == picked.c.id)
+            else:
+                claim = update(Nudge).where(Nudge.id.in_(candidates.scalar_subquery()), condition)
             rows = await session.execute(
-                update(Nudge)
-                .where(Nudge.id.in_(candidates.scalar_subquery()), condition)
+                claim
                 .values(
                     status="sending",
                     lease_until=now + self.lease,
@@ -167,13 +199,24 @@ class Dispatcher:
 
     async def _one_batch(self) -> SweepResult:
         result = SweepResult()
+        claimed_at = asyncio.get_running_loop().time()  # before the claim: a conservative deadline
         now = self.clock.now()
         async with self.db.write() as session:
             nudges = await self.claim(session, now)
         result.claimed = len(nudges)
         if not nudges:
             return result
+        self._held = {x.id for x in nudges}
+        self._held_until = claimed_at + self.lease.total_seconds()
+        finished = asyncio.Event()
+        keeper = asyncio.ensure_future(self._keep_leases(finished))
+        try:
+            return await self._render_and_deliver(nudges, now, result)
+        finally:
+            finished.set()
+            await keeper  # never cancelled mid-write: it ends once it has seen ``finished``
 
+    async def _render_and_deliver(self, nudges: list[NudgeInfo], now: dt.datetime, result: SweepResult) -> SweepResult:
         # Plain rows, not ORM objects: a sweep reads thousands and changes none of them here.
         async with self.db.read() as session:
             member_ids = {x.member_id for x in nudges}
@@ -184,7 +227,11 @@ class Dispatcher:
             outgoing: list[Outgoing] = []
             deferred: list[tuple[int, dt.datetime]] = []
             times: dict[int, rules.MemberTime] = {}
-            for nudge in nudges:
+            for i, nudge in enumerate(nudges):
+                if i % RENDER_SLICE == RENDER_SLICE - 1:
+                    # Rendering a thousand nudges is seconds of CPU on a busy machine: let
+                    # commands, health checks and the lease keeper in between.
+                    await asyncio.sleep(0)
                 member = members[nudge.member_id]
                 planned_now = nudge.due_at <= nudge.created_at + IMMEDIATE
                 if not planned_now and nudge.kind not in rules.NOT_DEFERRED:
@@ -200,10 +247,78 @@ class Dispatcher:
                     reply = Reply(title=n.describe(nudge.kind, None, nudge.payload), buttons=n.buttons(nudge.id, nudge.kind))
                 outgoing.append((nudge, member, reply))
         result.deferred = len(deferred)
+        if deferred:
+            by_id = {x.id: x for x in nudges}
+            for nudge_id, _later in deferred:
+                self.telemetry.nudge_finished(by_id[nudge_id].kind, members[by_id[nudge_id].member_id].platform, "deferred")
 
-        outcomes = await self._deliver_all(outgoing)
+        outcomes: list[Outcome] = []
+        delivered = asyncio.Event()
+        recorder = asyncio.ensure_future(self._record_as_they_come(outcomes, delivered, result))
+        try:
+            await self._deliver_all(outgoing, outcomes)
+        finally:
+            delivered.set()
+            await recorder  # never cancelled mid-write: it ends once it has seen ``delivered``
         await self._record(outcomes, deferred, result)
         return result
+
+    async def _record_as_they_come(self, outcomes: list[Outcome], delivered: asyncio.Event, result: SweepResult) -> None:
+        """Writes outcomes back every RECORD_EVERY seconds while the batch is delivered."""
+        while not delivered.is_set():
+            try:
+                await asyncio.wait_for(delivered.wait(), RECORD_EVERY)
+            except TimeoutError:
+                pass
+            if delivered.is_set() or not outcomes:
+                continue
+            ready = outcomes[:]
+            del outcomes[: len(ready)]
+            try:
+                await self._record(ready, [], result)
+            except Exception:
+                # Left to their lease: another sweep (this process's or another's) claims them again.
+                log.exception("recording %d delivery outcomes failed", len(ready))
+
+    async def _keep_leases(self, finished: asyncio.Event) -> None:
+        """Renews the lease on this batch's unfinished nudges every third of a lease, from
+        claim to the last mark, so a batch that takes longer than one lease (rendering and
+        delivering thousands) is not claimed again by another process while this one lives.
+        A process that dies stops renewing: its claims lapse after one lease."""
+        every = self.lease.total_seconds() / 3
+        while not finished.is_set():
+            try:
+                await asyncio.wait_for(finished.wait(), every)
+            except TimeoutError:
+                pass
+            if finished.is_set():
+                return
+            try:
+                await self._renew_leases()
+            except Exception:
+                log.exception("renewing leases failed")
+
+    async def _renew_leases(self) -> None:
+        """Extends the lease of this batch's nudges still ``sending`` under this owner. What
+        comes back is what this process still holds: a nudge another process claimed after
+        our lease lapsed (a stall longer than a lease) is no longer ours to deliver."""
+        started = asyncio.get_running_loop().time()
+        async with self.db.write() as session:
+            rows = await session.execute(
+                update(Nudge)
+                .where(Nudge.status == "sending", Nudge.lease_owner == self.owner)
+                .values(lease_until=self.clock.now() + self.lease)
+                .returning(Nudge.id)
+                .execution_options(synchronize_session=False)
+            )
+            self._held = set(rows.scalars()) & self._held
+        self._held_until = started + self.lease.total_seconds()
+
+    def _holds(self, nudge_id: int) -> bool:
+        """Whether this process may start delivering ``nudge_id``: its lease is ours and has
+        at least a third of its length left (the keeper renews it every third)."""
+        margin = self.lease.total_seconds() / 3
+        return nudge_id in self._held and asyncio.get_running_loop().time() + margin < self._held_until
 
     # -- effects -------------------------------------------------------------------------
 
@@ -368,16 +483,25 @@ class Dispatcher:
 
     # -- deliver ------------------------------------------------------------------------
 
-    async def _deliver_all(self, outgoing: list[Outgoing]) -> list[Outcome]:
-        """Delivers per workspace in sequence (platform throttles are per workspace); workspaces in parallel."""
+    async def _deliver_all(self, outgoing: list[Outgoing], outcomes: list[Outcome]) -> list[Outcome]:
+        """Delivers per workspace in sequence (platform throttles are per workspace);
+        workspaces in parallel. Appends each outcome to ``outcomes`` as it happens."""
         groups: dict[tuple[str, str], list[Outgoing]] = defaultdict(list)
         for item in outgoing:
             groups[(item[1].platform, item[1].workspace_id)].append(item)
-        outcomes: list[Outcome] = []
+        gate = asyncio.Semaphore(DELIVERY_CONCURRENCY)
 
         async def run(items: list[Outgoing]) -> None:
             wait_until: float | None = None
             for nudge, member, reply in items:
+                if self._stopping:
+                    outcomes.append((nudge, member, "released", None, None))
+                    continue
+                if not self._holds(nudge.id):
+                    # The lease lapsed (this process stalled for longer than a third of a
+                    # lease): leave the nudge to whoever claims it next, us included.
+                    outcomes.append((nudge, member, "lapsed", None, None))
+                    continue
                 if wait_until is not None:
                     outcomes.append((nudge, member, "ratelimited", wait_until, None))
                     continue
@@ -389,12 +513,13 @@ class Dispatcher:
                 )
                 deliverer = self.deliverers[member.platform]
                 try:
-                    async with asyncio.timeout(self.delivery_timeout):
+                    async with gate, asyncio.timeout(self.delivery_timeout):
                         channel = await deliverer.deliver(message)
                     outcomes.append((nudge, member, "sent", None, channel))
                 except RateLimited as err:
                     wait_until = max(1.0, err.retry_after)
                     outcomes.append((nudge, member, "ratelimited", wait_until, None))
+                    self.telemetry.rate_limited(member.platform)
                 except PermanentError as err:
                     outcomes.append((nudge, member, "failed", None, str(err)))
                 except (TransientError, TimeoutError, OSError) as err:
@@ -415,7 +540,22 @@ class Dispatcher:
         async with self.db.write() as session:
             mine = and_(Nudge.status == "sending", Nudge.lease_owner == self.owner)
             for nudge, member, outcome, wait, info in outcomes:
-                if outcome == "sent":
+                if outcome == "lapsed":
+                    continue  # not ours any more, or claimable again: nothing to write
+                if outcome != "released":
+                    label = TELEMETRY_OUTCOMES[outcome]
+                    if outcome == "retry" and nudge.attempts >= MAX_ATTEMPTS:
+                        label = "failed"
+                    self.telemetry.nudge_finished(nudge.kind, member.platform, label)
+                    if label in ("rate_limited", "retry"):
+                        self.telemetry.retried(member.platform)
+                if outcome == "released":
+                    await session.execute(
+                        update(Nudge).where(Nudge.id == nudge.id, mine).values(
+                            status="pending", lease_until=None, attempts=Nudge.attempts - 1,
+                        )
+                    )
+                elif outcome == "sent":
                     (sent_closed if nudge.kind in INFO_KINDS else sent_open).append(nudge.id)
                     if info and info != member.dm_channel_id:
                         channels[member.id] = info

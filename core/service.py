@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import replace
 
 from sqlalchemy import or_, select
@@ -31,6 +33,7 @@ from core.home import home_reply
 from core.members import apply_profile, find_member, member_for, profile_changes
 from core.models import ContactRow, Member, Meta
 from core.registry import BUTTONS, FORM_HANDLERS, HANDLERS
+from core.telemetry import ERROR, OK, REFUSED, NoTelemetry, Telemetry, log_fields
 from core.ui import Reply, Section
 
 __all__ = ["Actor", "Rapport"]
@@ -38,6 +41,8 @@ __all__ = ["Actor", "Rapport"]
 log = logging.getLogger(__name__)
 
 OOPS = "Something went wrong saving that; nothing was changed. Please try again."
+# Set while an entry point is observed, so a press that runs a verb counts once.
+_OBSERVING: ContextVar[bool] = ContextVar("rapport_observing", default=False)
 ORGANIZERS_ONLY = (
     "Only organizers can do that: workspace admins and owners on Slack, members with Manage Server on "
     "Discord, or people listed in RAPPORT_ADMINS."
@@ -57,11 +62,19 @@ Body = Callable[[Ctx], Awaitable[Reply]]
 class Rapport:
     """The core service, wired once in ``bot/app.py`` on the process's one :class:`Database`."""
 
-    def __init__(self, db: Database, clock: Clock, default_tz: str = "UTC", admins: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        default_tz: str = "UTC",
+        admins: frozenset[str] = frozenset(),
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.config = Config(default_tz=default_tz, admins=admins)
         self._listeners: list[Callable[[], None]] = []
+        self.telemetry: Telemetry = telemetry or NoTelemetry()
 
     @property
     def default_tz(self) -> str:
@@ -77,6 +90,25 @@ class Rapport:
 
     # -- commands, buttons, forms ------------------------------------------------------------
 
+    async def _observed(self, verb: str, actor: Actor, work: Callable[[], Awaitable[Reply]]) -> Reply:
+        """Runs an entry point with its verb, platform and workspace on every log line, and
+        tells the telemetry how it ended and how long it took (once per entry point)."""
+        if _OBSERVING.get():
+            return await work()
+        token = _OBSERVING.set(True)
+        started = time.perf_counter()  # a duration, not a reading of the clock
+        try:
+            with log_fields(verb=verb, platform=actor.platform, workspace=actor.workspace_id):
+                reply = await work()
+        finally:
+            _OBSERVING.reset(token)
+        outcome = (ERROR if reply.text == OOPS else REFUSED) if reply.error else OK
+        try:
+            self.telemetry.command_finished(verb, actor.platform, outcome, time.perf_counter() - started)
+        except Exception:  # an observer must never break a reply
+            log.exception("telemetry failed")
+        return reply
+
     async def run_text(self, actor: Actor, text: str, mentions: Mapping[str, str | None] | None = None) -> Reply:
         """Parses and runs one line of the text grammar.
 
@@ -87,11 +119,20 @@ class Rapport:
         try:
             command = c.parse(text)
         except UserError as err:
-            return Reply.fail(err.message, err.field)
+            failed = Reply.fail(err.message, err.field)
+            first = (text.split() or ["help"])[0].lower()
+
+            async def refused() -> Reply:
+                return failed
+
+            return await self._observed(first if first in c.SPECS else "unknown", actor, refused)
         return await self.execute(actor, command, mentions)
 
     async def execute(self, actor: Actor, command: c.Command, mentions: Mapping[str, str | None] | None = None) -> Reply:
         """Runs a command in one transaction; a form opens for a bare creating verb."""
+        return await self._observed(command.verb, actor, lambda: self._execute(actor, command, mentions))
+
+    async def _execute(self, actor: Actor, command: c.Command, mentions: Mapping[str, str | None] | None) -> Reply:
         spec = c.SPECS[command.verb]
         if spec.organizers and not self.config.is_organizer(actor):
             return Reply.fail(ORGANIZERS_ONLY)
@@ -111,6 +152,9 @@ class Rapport:
     async def press(self, actor: Actor, action_id: str) -> Reply:
         """A button press. Action ids are stable, e.g. ``nudge:done:42``; ``run:<verb>`` runs a
         creating verb with nothing given (its form opens)."""
+        return await self._observed("button", actor, lambda: self._press(actor, action_id))
+
+    async def _press(self, actor: Actor, action_id: str) -> Reply:
         prefix, _, rest = action_id.partition(":")
         if prefix == "run":
             spec = c.SPECS.get(rest)
@@ -129,6 +173,10 @@ class Rapport:
 
     async def submit(self, actor: Actor, form_id: str, values: Mapping[str, str]) -> Reply:
         """A form submission: ``form:<verb>`` runs the verb with the fields' values."""
+        verb = form_id.partition(":")[2].partition(":")[0]
+        return await self._observed(verb if verb in c.SPECS else "form", actor, lambda: self._submit(actor, form_id, values))
+
+    async def _submit(self, actor: Actor, form_id: str, values: Mapping[str, str]) -> Reply:
         kind, _, rest = form_id.partition(":")
         name, _, arg = rest.partition(":")
         form_handler = FORM_HANDLERS.get(name) if kind == "form" else None

@@ -60,8 +60,9 @@ class RapportClient(discord.Client):
     the dispatcher uses for DMs, channel posts and threads. Everything else goes through
     ``core``, the core's front door."""
 
-    def __init__(self, core: Rapport) -> None:
+    def __init__(self, core: Rapport, *, syncs_commands: bool = True, **sharding: Any) -> None:
         super().__init__(
+            **sharding,
             intents=intents(),
             # Nothing the bot sends pings anyone unless a send says so explicitly.
             allowed_mentions=discord.AllowedMentions.none(),
@@ -79,10 +80,13 @@ class RapportClient(discord.Client):
         self.tree.add_command(build_root(self.interactions))
         self.tree.on_error = self._on_tree_error
         self.synced: bool | None = None  # whether the last start-up pushed the commands
+        # With shards split across processes, only the process holding shard 0 pushes the
+        # (global) command definitions: once per deployment, not once per process.
+        self.syncs_commands = syncs_commands
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(ActionButton)
-        self.synced = await self.sync_commands()
+        self.synced = await self.sync_commands() if self.syncs_commands else False
 
     async def sync_commands(self) -> bool:
         """Pushes the command definitions, only if they changed since the last push (the
@@ -125,3 +129,22 @@ class RapportClient(discord.Client):
             await interaction.response.send_message(ephemeral=True, **render(Reply.fail(message)).send_kwargs())
         except discord.HTTPException:
             pass
+
+
+class ShardedRapportClient(RapportClient, discord.AutoShardedClient):
+    """The bot with its share of the shards: ``shard_count`` in all, ``shard_ids`` here
+    (``RAPPORT_DISCORD_SHARD_COUNT`` / ``RAPPORT_DISCORD_SHARD_IDS``). Each process gets the
+    gateway events of its shards' servers only, so per-server work happens once."""
+
+
+def ready_problem(client: discord.Client) -> str | None:
+    """None when the gateway connection (every shard of this process) is up, else why not."""
+    if client.is_closed():
+        return "disconnected"
+    if not client.is_ready():
+        return "connecting"
+    if isinstance(client, discord.AutoShardedClient):
+        down = [shard_id for shard_id, shard in client.shards.items() if shard.is_closed()]
+        if down:
+            return f"shard {down[0]} disconnected"
+    return None

@@ -19,7 +19,7 @@ from discord.http import Route
 
 from adapters import StartupError
 from adapters.discord import PLATFORM
-from adapters.discord.client import RapportClient
+from adapters.discord.client import RapportClient, ShardedRapportClient, ready_problem
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ class DiscordSettings(Protocol):
     discord_token: str | None
     discord_api_url: str
     discord_gateway_url: str | None
+    discord_shard_count: int | None  # RAPPORT_DISCORD_SHARD_COUNT: shards in all processes
+    shard_ids: tuple[int, ...] | None  # RAPPORT_DISCORD_SHARD_IDS: this process's (None: all)
 
 
 def point_at(settings: DiscordSettings) -> None:
@@ -54,6 +56,10 @@ class DiscordRunner:
         self.client = client
         self.gateway = gateway
 
+    async def ready(self) -> str | None:
+        """For ``/readyz``: None when connected to the gateway (every shard of this process)."""
+        return ready_problem(self.client)
+
     async def stop(self) -> None:
         await self.client.interactions.drain(DRAIN_SECONDS)
         await self.client.close()
@@ -73,7 +79,7 @@ async def start_discord(app: Any) -> DiscordRunner:
     if not settings.discord_token:
         raise StartupError("DISCORD_TOKEN is not set.")
     point_at(settings)
-    client = RapportClient(app.core)
+    client = make_client(app.core, settings)
     try:
         await client.login(settings.discord_token)
     except discord.LoginFailure:
@@ -86,7 +92,21 @@ async def start_discord(app: Any) -> DiscordRunner:
     gateway = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
     gateway.add_done_callback(_report)
     log.info("Discord: logged in as %s (application %s)", client.user, client.application_id)
-    return DiscordRunner(client, gateway)
+    runner = DiscordRunner(client, gateway)
+    web = getattr(app, "web", None)
+    if web is not None:
+        web.add_check("discord", runner.ready)
+    return runner
+
+
+def make_client(core: Any, settings: DiscordSettings) -> RapportClient:
+    """One shard (the default), or this process's share of ``discord_shard_count`` shards."""
+    count = getattr(settings, "discord_shard_count", None)
+    if not count:
+        return RapportClient(core)
+    ids = list(getattr(settings, "shard_ids", None) or range(count))
+    log.info("Discord: shards %s of %d in this process", ",".join(map(str, ids)), count)
+    return ShardedRapportClient(core, syncs_commands=0 in ids, shard_count=count, shard_ids=ids)
 
 
 def _report(task: asyncio.Task) -> None:

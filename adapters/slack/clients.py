@@ -21,7 +21,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack import PLATFORM
 from core.ports import PermanentError
+from core.telemetry import NoTelemetry, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -45,31 +47,52 @@ def retry_after(headers) -> float | None:
 
 
 class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
-    """Slack's 429 retry handler, for waits up to ``max_wait`` seconds only."""
+    """Slack's 429 retry handler, for waits up to ``max_wait`` seconds only. Every 429 and
+    every retry is told to ``telemetry`` (``rapport_platform_rate_limited_total`` ...)."""
 
-    def __init__(self, max_retry_count: int = 2, max_wait: float = SHORT_WAIT) -> None:
+    def __init__(self, max_retry_count: int = 2, max_wait: float = SHORT_WAIT, telemetry: Telemetry | None = None) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait = max_wait
+        self.telemetry = telemetry or NoTelemetry()
 
     async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
         if response is None or response.status_code != 429:
             return False
+        self.telemetry.rate_limited(PLATFORM)
         wait = retry_after(response.headers)
-        return wait is None or wait <= self.max_wait
+        retrying = wait is None or wait <= self.max_wait
+        if retrying:
+            self.telemetry.retried(PLATFORM)
+        return retrying
 
 
-def retry_handlers() -> list[AsyncRetryHandler]:
-    return [AsyncConnectionErrorRetryHandler(max_retry_count=1), ShortRateLimitRetryHandler()]
+class CountedConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
+    """Slack's retry of a reset connection, counted as a retry."""
+
+    def __init__(self, max_retry_count: int = 1, telemetry: Telemetry | None = None) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.telemetry = telemetry or NoTelemetry()
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        retrying = await super()._can_retry_async(state=state, request=request, response=response, error=error)
+        if retrying:
+            self.telemetry.retried(PLATFORM)
+        return retrying
 
 
-def make_client(session: aiohttp.ClientSession, base_url: str, token: str | None = None) -> AsyncWebClient:
+def retry_handlers(telemetry: Telemetry | None = None) -> list[AsyncRetryHandler]:
+    return [CountedConnectionErrorRetryHandler(telemetry=telemetry), ShortRateLimitRetryHandler(telemetry=telemetry)]
+
+
+def make_client(session: aiohttp.ClientSession, base_url: str, token: str | None = None,
+                telemetry: Telemetry | None = None) -> AsyncWebClient:
     """A Web API client on the shared session (one connection pool for the process)."""
     return AsyncWebClient(
         token=token,
         base_url=base_url if base_url.endswith("/") else base_url + "/",
         session=session,
         timeout=15,
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers(telemetry),
     )
 
 
@@ -88,10 +111,12 @@ class Clients:
         bot_token: str | None = None,
         lookup: BotLookup | None = None,
         ttl: float = 300.0,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.session = session
         self.base_url = base_url
-        self.default = make_client(session, base_url, bot_token) if bot_token else None
+        self.telemetry = telemetry
+        self.default = make_client(session, base_url, bot_token, telemetry) if bot_token else None
         self.lookup = lookup
         self.ttl = ttl
         self._by_team: dict[str, tuple[float, AsyncWebClient]] = {}
@@ -106,7 +131,7 @@ class Clients:
         token = await self.lookup.bot_token(team_id) if self.lookup else None
         if not token:
             raise PermanentError(f"Rapport is not installed in workspace {team_id}")
-        client = make_client(self.session, self.base_url, token)
+        client = make_client(self.session, self.base_url, token, self.telemetry)
         self._by_team[team_id] = (time.monotonic(), client)
         return client
 

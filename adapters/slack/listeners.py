@@ -63,6 +63,11 @@ def platform_mentions(raw: str) -> list[str]:
     return list(dict.fromkeys(PLATFORM_MENTION.findall(raw)))[:MAX_MENTIONS]
 
 
+def home_key(team: str, user: str) -> str:
+    """The core's key for "this member has opened the App Home"."""
+    return f"slack.home:{team}:{user}"[:100]
+
+
 def team_of(body: dict) -> str:
     """The workspace a request comes from (team id; on Enterprise Grid, the workspace's)."""
     return (
@@ -105,10 +110,9 @@ class SlackListeners:
         self.platform = platform
         self.seen = seen
         self.session = session
-        # Who has the App Home open, as far as this process knows (app_home_opened), and the
-        # outcome of their last button press there, shown on top of the next publish.
+        # Members who have opened the App Home: a fact kept in the database through the core
+        # (any process may get their next command); this set only caches the yeses.
         self.home_viewers: set[tuple[str, str]] = set()
-        self.notices: dict[tuple[str, str], str] = {}
         self._refreshing: set[tuple[str, str]] = set()
         self._tasks: set[asyncio.Task] = set()
 
@@ -220,25 +224,43 @@ class SlackListeners:
 
     # -- App Home -------------------------------------------------------------------------
 
-    async def publish_home(self, team: str, user: str, client: AsyncWebClient | None = None) -> None:
+    async def publish_home(self, team: str, user: str, client: AsyncWebClient | None = None, notice: str = "") -> None:
+        """Publishes the member's Home; ``notice`` (the outcome of a press there) goes on top."""
         reply = await self.core.home(Actor(PLATFORM, team, user))
-        view = render.home_view(reply, self.notices.pop((team, user), ""))
+        view = render.home_view(reply, notice)
         client = client or await self.clients.for_team(team)
         await client.views_publish(user_id=user, view=view)
 
-    def refresh_home(self, team: str, user: str) -> None:
-        """Republishes the Home of a member who has it open, once per burst of changes.
+    async def note_home_viewer(self, team: str, user: str) -> None:
+        """Records, for every process, that this member has opened the App Home."""
+        if (team, user) in self.home_viewers:
+            return
+        await self.core.remember(home_key(team, user), "opened")
+        self.home_viewers.add((team, user))
 
-        Only members seen opening the tab are refreshed: Home is published afresh every
-        time it is opened anyway, and views.publish is rate-limited per workspace.
+    async def has_opened_home(self, team: str, user: str) -> bool:
+        if (team, user) in self.home_viewers:
+            return True
+        if await self.core.recall(home_key(team, user)):
+            self.home_viewers.add((team, user))
+            return True
+        return False
+
+    def refresh_home(self, team: str, user: str) -> None:
+        """Republishes the Home of a member who has opened it, once per burst of changes.
+
+        Only members who opened the tab (in any process) are refreshed: Home is published
+        afresh every time it is opened anyway, and views.publish is rate-limited per workspace.
         """
         key = (team, user)
-        if key not in self.home_viewers or key in self._refreshing:
+        if key in self._refreshing:
             return
         self._refreshing.add(key)
 
         async def later():
             try:
+                if not await self.has_opened_home(team, user):
+                    return
                 await asyncio.sleep(0.05)  # let a burst of changes settle into one publish
                 await self.publish_home(team, user)
             finally:
@@ -331,11 +353,12 @@ class SlackListeners:
             if await self.open_modal(client, body.get("trigger_id", ""), reply, metadata, push=view.get("type") == "modal"):
                 return
         if view.get("type") == "home":
+            notice = ""
             if is_simple(reply):
-                self.notices[(team, user)] = outcome(reply)
+                notice = outcome(reply)
             else:
                 await self.dm(team, user, reply)
-            await self.publish_home(team, user, client)
+            await self.publish_home(team, user, client, notice)
             return
         message = body.get("message")
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
@@ -389,11 +412,12 @@ class SlackListeners:
     async def show_outcome(self, team: str, user: str, reply: Reply, metadata: dict, client: AsyncWebClient) -> None:
         """A submission's outcome: on the Home it came from, else where the form was opened."""
         if metadata.get("source") == "home":
+            notice = ""
             if is_simple(reply):
-                self.notices[(team, user)] = outcome(reply)
+                notice = outcome(reply)
             else:
                 await self.dm(team, user, reply)
-            await self.publish_home(team, user, client)
+            await self.publish_home(team, user, client, notice)
         else:
             if reply.files:
                 self.spawn(self.send_files(team, user, reply), "export upload")
@@ -408,7 +432,7 @@ class SlackListeners:
         if event.get("tab") != "home":
             return
         team, user = team_of(body), event.get("user", "")
-        self.home_viewers.add((team, user))
+        self.spawn(self.note_home_viewer(team, user), "noting an App Home viewer")
         self.spawn(self.publish_home(team, user, client), "App Home publish")
 
     async def on_user_change(self, ack, body: dict, event: dict) -> None:

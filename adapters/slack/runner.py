@@ -84,13 +84,14 @@ def build_bolt(host: Host, session: aiohttp.ClientSession) -> tuple[AsyncApp, Cl
         # listeners return within Slack's 3 s and spawn what takes longer.
         "process_before_response": True,
     }
+    telemetry = getattr(host, "metrics", None)  # 429s and retries, for /metrics
     if s.slack_oauth:
         stores = host.slack_stores()
-        clients = Clients(session, s.slack_api_url, lookup=stores.installations)
-        bolt = AsyncApp(client=make_client(session, s.slack_api_url),
+        clients = Clients(session, s.slack_api_url, lookup=stores.installations, telemetry=telemetry)
+        bolt = AsyncApp(client=make_client(session, s.slack_api_url, telemetry=telemetry),
                         oauth_settings=oauth_settings(s.slack_client_id, s.slack_client_secret, stores), **common)
     else:
-        clients = Clients(session, s.slack_api_url, bot_token=s.slack_bot_token)
+        clients = Clients(session, s.slack_api_url, bot_token=s.slack_bot_token, telemetry=telemetry)
         bolt = AsyncApp(client=clients.default, **common)
     return bolt, clients
 
@@ -137,6 +138,13 @@ class SlackRunner:
 
         self._prune = asyncio.ensure_future(loop())
 
+    async def ready(self) -> str | None:
+        """For ``/readyz``: in Socket Mode, None while the socket is connected. (In HTTP mode
+        Slack comes to us: the listener answering is all there is to check.)"""
+        if self.socket_mode is None:
+            return None
+        return None if await self.socket_mode.client.is_connected() else "Socket Mode disconnected"
+
     async def stop(self) -> None:
         """Stops taking requests, lets in-flight work finish (a few seconds), closes."""
         if self.socket_mode is not None:
@@ -171,6 +179,7 @@ async def start_slack(host: Host) -> SlackRunner:
             runner.socket_mode = AsyncSocketModeHandler(bolt, s.slack_app_token, web_client=bolt.client)
             await runner.socket_mode.connect_async()
             log.info("Slack Socket Mode connected")
+            host.web.add_check("slack", runner.ready)
         runner.start_pruning()
     except BaseException:
         await runner.stop()

@@ -211,6 +211,7 @@ class DiscordStandIn:
         self.modals: dict[str, dict] = {}  # custom id -> the modal last opened with it
         self.connections: list[Connection] = []
         self.identifies = 0
+        self.identify_payloads: list[dict] = []  # what each IDENTIFY said (shard, intents...)
         self.activity = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -792,6 +793,7 @@ class DiscordStandIn:
             await connection.ws.close(code=4004, message=b"Authentication failed.")
             return
         self.identifies += 1
+        self.identify_payloads.append({k: v for k, v in data.items() if k != "token"})
         await connection.send(
             0,
             {
