@@ -13,6 +13,7 @@ import time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from adapters.web.links import member_link_routes
 from bot.config import ConfigError, Settings
 from bot.web import WebServer
 from core.clock import Clock, SystemClock
@@ -55,8 +56,11 @@ class App:
         # The process's one Database, and so its one write gate: commands, sweeps and the
         # adapters' own records (through the core) take turns on SQLite.
         self.db = Database(self.engine)
-        self.core = Rapport(self.db, self.clock, self.settings.default_tz, self.settings.admin_ids)
+        self.core = Rapport(self.db, self.clock, self.settings.default_tz, self.settings.admin_ids, public_url=self.web.public_url)
         self.core.on_change(self.kick)
+        await self.core.prepare_links()
+        # Members' private links (calendar feed, map picture, "Open in email") on the listener.
+        self.web.add_routes(member_link_routes(self.core))
         # dateparser loads its language data on first use (a second or two): do it now, in
         # a thread, rather than in the first member's command.
         self._warm = asyncio.ensure_future(asyncio.to_thread(_warm_dates))
@@ -83,7 +87,9 @@ class App:
     def start_dispatch(self) -> None:
         """Runs a sweep now (nudges that fell due while the bot was down) and every interval."""
         assert self.db is not None, "call open() first"
-        self.dispatcher = Dispatcher(self.db, self.clock, self.deliverers, self.settings.default_tz)
+        self.dispatcher = Dispatcher(
+            self.db, self.clock, self.deliverers, self.settings.default_tz, links=self.core.links if self.core else None
+        )
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self.scheduler.add_job(
             self._sweep,
@@ -153,6 +159,8 @@ class App:
             log.warning("no HTTP listener (%s:%s: %s); links to the web won't work in this session",
                         self.settings.http_host, self.settings.http_port, err.strerror or err)
             return False
+        if self.core is not None:
+            self.core.set_public_url(self.web.public_url)  # the real port, when it was 0
         return True
 
     async def sweep_now(self) -> None:

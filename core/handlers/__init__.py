@@ -1,3 +1,13 @@
 """Handlers, one module per area; importing this package registers them all."""
 
-from core.handlers import basics, community, contacts, intros, meetings, nudges, outreach, privacy  # noqa: F401
+from core.handlers import (  # noqa: F401
+    basics,
+    community,
+    contacts,
+    intros,
+    meetings,
+    network,
+    nudges,
+    outreach,
+    privacy,
+)

@@ -27,7 +27,8 @@ async def reached_out(ctx: Ctx, cmd: c.ReachedOut) -> Reply:
         if promised <= ctx.now:
             raise UserError(f"{fmt_when(promised, ctx.tz)} has already passed; pick a time to come. Try: `{EXAMPLE}`", field="follow-up")
     contact, created = await find_contact(ctx, cmd.name, "reached-out", create=True)
-    outreach = Outreach(member_id=ctx.member.id, contact_id=contact.id, at=ctx.now, via=cmd.via)
+    outreach = Outreach(member_id=ctx.member.id, contact_id=contact.id, at=ctx.now, via=cmd.via,
+                        follow_up_promised=promised is not None)
     ctx.session.add(outreach)
     await ctx.session.flush()
     # A newer outreach replaces the follow-ups of older ones to the same person.
