@@ -14,9 +14,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from core.commands import SPECS, split_verb
+from core.commands import SPECS, Import, parse, split_verb
 from core.errors import UserError
 from core.forms import command_from_form
+from core.importing import check_size
 from core.service import Actor, Rapport
 from core.ui import Form, Message, Reply, plain_text
 
@@ -55,6 +56,15 @@ def _names_members(line: str) -> bool:
         return False
     spec = SPECS.get(verb)
     return spec is not None and (spec.alternative is not None or any(k.kind == "contact" for k in spec.keys))
+
+
+def _import_path(line: str) -> str | None:
+    """The file of an ``import path: <file>`` line, else None."""
+    try:
+        command = parse(line)
+    except UserError:
+        return None
+    return command.path if isinstance(command, Import) and command.path else None
 
 
 def _hints(buttons) -> str:
@@ -130,8 +140,11 @@ class ConsoleAdapter:
             actor = Actor(PLATFORM, WORKSPACE, m.group(1), display_name=m.group(1).title(), is_organizer=True)
             line = m.group(2)
         body = line.removeprefix("/rapport").strip() if line.lower().startswith("/rapport") else line
+        path = _import_path(line)
         if body.lower().startswith("press "):
             reply = await self.core.press(actor, body[6:].strip())
+        elif path is not None:
+            reply = await self.import_path(actor, path)
         else:
             line, mentions, unknown = await self.mentions(line)
             if unknown and _names_members(line):
@@ -144,6 +157,31 @@ class ConsoleAdapter:
             reply = await self._fill(reply.form, ask) or reply
         await self.show(reply)
         return reply
+
+    async def import_path(self, actor: Actor, raw: str) -> Reply:
+        """``import path: <file>``: the console reads a file on its own computer and hands the
+        bytes to the core, as Slack and Discord hand over a shared file. (Nowhere else does a
+        path mean anything: the core refuses one from a platform.)"""
+        shown = raw.strip().strip("\"'")
+        path = Path(shown).expanduser()
+        how = "Check the path, e.g. `import path: ~/Downloads/Connections.csv`"
+        try:
+            if path.is_dir():
+                return Reply.fail(f"{shown} is a folder. Give the file inside it: {how}")
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return Reply.fail(f"There's no file at {shown}. {how}")
+        except OSError as err:
+            return Reply.fail(f"I couldn't open {shown} ({err.strerror or err}). {how}")
+        try:
+            check_size(size)
+        except UserError as err:
+            return Reply.fail(err.message)
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError as err:
+            return Reply.fail(f"I couldn't read {shown} ({err.strerror or err}). {how}")
+        return await self.core.import_file(actor, path.name, data)
 
     async def mentions(self, line: str) -> tuple[str, dict[str, str | None], str | None]:
         """The console's members are local: ``@carol`` or ``<@carol>`` names one the core
