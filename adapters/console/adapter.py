@@ -67,6 +67,23 @@ def _import_path(line: str) -> str | None:
     return command.path if isinstance(command, Import) and command.path else None
 
 
+def _read_local(shown: str) -> tuple[str, bytes] | Reply:
+    """The file's name and bytes, or a one-line refusal (missing, a folder, too large)."""
+    path = Path(shown).expanduser()
+    how = "Check the path, e.g. `import path: ~/Downloads/Connections.csv`"
+    try:
+        if path.is_dir():
+            return Reply.fail(f"{shown} is a folder. Give the file inside it: {how}")
+        check_size(path.stat().st_size)
+        return path.name, path.read_bytes()
+    except UserError as err:
+        return Reply.fail(err.message)
+    except FileNotFoundError:
+        return Reply.fail(f"There's no file at {shown}. {how}")
+    except OSError as err:
+        return Reply.fail(f"I couldn't open {shown} ({err.strerror or err}). {how}")
+
+
 def _hints(buttons) -> str:
     return " · ".join(_hint(b) for b in buttons)
 
@@ -162,26 +179,11 @@ class ConsoleAdapter:
         """``import path: <file>``: the console reads a file on its own computer and hands the
         bytes to the core, as Slack and Discord hand over a shared file. (Nowhere else does a
         path mean anything: the core refuses one from a platform.)"""
-        shown = raw.strip().strip("\"'")
-        path = Path(shown).expanduser()
-        how = "Check the path, e.g. `import path: ~/Downloads/Connections.csv`"
-        try:
-            if path.is_dir():
-                return Reply.fail(f"{shown} is a folder. Give the file inside it: {how}")
-            size = path.stat().st_size
-        except FileNotFoundError:
-            return Reply.fail(f"There's no file at {shown}. {how}")
-        except OSError as err:
-            return Reply.fail(f"I couldn't open {shown} ({err.strerror or err}). {how}")
-        try:
-            check_size(size)
-        except UserError as err:
-            return Reply.fail(err.message)
-        try:
-            data = await asyncio.to_thread(path.read_bytes)
-        except OSError as err:
-            return Reply.fail(f"I couldn't read {shown} ({err.strerror or err}). {how}")
-        return await self.core.import_file(actor, path.name, data)
+        found = await asyncio.to_thread(_read_local, raw.strip().strip("\"'"))
+        if isinstance(found, Reply):
+            return found
+        name, data = found
+        return await self.core.import_file(actor, name, data)
 
     async def mentions(self, line: str) -> tuple[str, dict[str, str | None], str | None]:
         """The console's members are local: ``@carol`` or ``<@carol>`` names one the core
