@@ -289,9 +289,9 @@ class SlackListeners:
                     await ack()
                 return
         if reply.files:
-            note = "The files are on their way to your DM with Rapport."
+            note = ("The file is on its way" if len(reply.files) == 1 else "The files are on their way") + " to your DM with Rapport."
             reply = replace(reply, context=f"{reply.context} {note}".strip())
-            self.spawn(self.send_files(team, user, reply), "export upload")
+            self.spawn(self.send_files(team, user, reply), "file upload")
         if ack is not None:
             await ack(response_type="ephemeral", **render.post(reply))
         else:

@@ -344,3 +344,35 @@ def test_mailto_drops_the_body_rather_than_cut_it():
     long = mailto("a@b.test", "Hi", "word " * 1000)
     assert long == "mailto:a@b.test?subject=Hi"
     assert isinstance(Button("x", url=long), Button)
+
+
+async def test_the_pitch_to_someone_a_helper_suggested_opens_in_email(core, alice, db, clock):
+    await core.prepare_links()
+    org = Actor("console", "local", "org", display_name="Olga Organizer", is_organizer=True)
+    carol = Actor("console", "local", "carol", display_name="Carol Jones")
+    await run(core, org, "admin channel #intros")
+    await run(core, alice, "intro product marketing at a B2B SaaS company")
+
+    class Posts(Collector):
+        async def post_channel(self, workspace_id, channel_id, reply):
+            self.sent.append(reply)
+            return "ts1"
+
+        async def update_channel_post(self, *args):
+            pass
+
+        async def open_conversation(self, *args, **kw):
+            return "G1"
+
+    out = Posts()
+    await Dispatcher(db, clock, {"console": out}, links=core.links).sweep()
+    know = next(b for r in out.sent if isinstance(r, Reply) for b in r.buttons if b.label == "I know someone")
+    form = (await core.press(carol, know.action_id)).form
+    await core.submit(carol, form.form_id, {"name": "Bob Li", "company": "Acme", "reach": "bob@acme.test"})
+    await Dispatcher(db, clock, {"console": out}, links=core.links).sweep()
+    pitch = next(m.reply for m in out.sent if isinstance(m, Message) and "knows someone" in m.reply.title)
+    link = next(b.url for b in pitch.buttons if b.label == "Open in email")
+    nudge_id, signature = link.rsplit("/", 2)[1:]
+    query = parse_qs(urlsplit(await core.email_link(int(nudge_id), signature)).query)
+    assert query["subject"] == ["Carol suggested I get in touch"]
+    assert query["body"][0].startswith("Hello Bob,") and "referred to you by Carol Jones" in query["body"][0]
