@@ -94,12 +94,20 @@ class Rapport:
         """Loads the key that signs private links (made once, kept in the database)."""
         if self.links.ready:
             return
-        value = await self.recall(KEY_NAME)
-        if value is None:
-            await self.remember(KEY_NAME, secrets.token_hex(32))
-            value = await self.recall(KEY_NAME)  # another process may have made it first
-        if value:
-            self.links.key = bytes.fromhex(value)
+        for _ in range(2):
+            value = await self.recall(KEY_NAME)
+            try:
+                key = bytes.fromhex(value or "")
+            except ValueError:
+                key = b""
+            if len(key) >= 16:
+                self.links.key = key
+                return
+            # None yet (or a damaged one): make it. Another process may make one at the same
+            # moment; theirs stands, and the next round reads it.
+            if value is not None:
+                log.warning("the signing key for links is damaged; making a new one")
+            await self.remember(KEY_NAME, secrets.token_hex(32), replace=value is not None)
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """``listener`` runs after a command commits (the dispatcher uses it to sweep soon)."""
@@ -369,13 +377,14 @@ class Rapport:
             row = await session.get(Meta, key)
             return row.value if row is not None else None
 
-    async def remember(self, key: str, value: str) -> None:
+    async def remember(self, key: str, value: str, *, replace: bool = True) -> None:
+        """Keeps ``value`` under ``key``; with ``replace=False``, only if there is none yet."""
         try:
             async with self.db.write() as session:
                 row = await session.get(Meta, key)
                 if row is None:
                     session.add(Meta(key=key, value=value))
-                else:
+                elif replace:
                     row.value = value
         except IntegrityError:  # another process wrote it at the same moment; theirs stands
             pass
