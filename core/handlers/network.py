@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import secrets
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, cast
 from urllib.parse import quote
@@ -190,21 +191,22 @@ async def import_button(ctx: Ctx, args: list[str]) -> Reply:
         raise UserError(f"That preview of {pending.filename} has expired. Send the file again for a fresh one.")
     people = [_unpacked(p) for p in pending.people]
     await ctx.session.delete(pending)
-    added, updated = await apply_import(ctx, pending.source, people)
+    added, updated, company = await apply_import(ctx, pending.source, people)
     parts = [f"{added:,} new contact{'s' if added != 1 else ''}"]
     if updated:
         parts.append(f"{updated:,} you had got a missing detail")
     return Reply(
         title=f"Imported {pending.filename}",
         text="; ".join(parts) + ".",
-        context="They stay quiet until you reach out. Try `/rapport contacts company: Acme`, `/rapport helpers` "
-        "or `/rapport map`.",
+        context=f"They stay quiet until you reach out. Try `/rapport contacts company: {company or 'Acme'}`, "
+        "`/rapport helpers` or `/rapport map`.",
     )
 
 
-async def apply_import(ctx: Ctx, source: str, people: Sequence[Incoming]) -> tuple[int, int]:
+async def apply_import(ctx: Ctx, source: str, people: Sequence[Incoming]) -> tuple[int, int, str | None]:
     """Plans ``people`` against the contacts as they are now and applies it: inserts who is
-    new, fills in missing details of who is known. Returns (added, updated)."""
+    new, fills in missing details of who is known. Returns (added, updated, the company most
+    of the new people work at)."""
     plan = plan_import(await _existing(ctx.session, ctx.member.id), people)
     rows = [
         {
@@ -237,7 +239,8 @@ async def apply_import(ctx: Ctx, source: str, people: Sequence[Incoming]) -> tup
             .values(**change.fields)
             .execution_options(synchronize_session=False)
         )
-    return len(rows), len(plan.updates)
+    companies = Counter(p.company for p in plan.new if p.company)
+    return len(rows), len(plan.updates), companies.most_common(1)[0][0] if companies else None
 
 
 # --- the map -----------------------------------------------------------------------------------
@@ -323,7 +326,7 @@ async def network_map(ctx: Ctx, cmd: c.Map) -> Reply:
         title="Your network",
         text=map_caption(contacts),
         files=(Attachment(MAP_FILE, png, "image/png"),),
-        context="You're in the middle; arrows show who introduced whom. Contacts begets contacts: "
+        context="You're in the middle; arrows show who introduced whom. Contacts beget contacts: "
         "ask each person you meet for two or three more.",
     )
 
