@@ -194,7 +194,7 @@ async def import_button(ctx: Ctx, args: list[str]) -> Reply:
     added, updated, company = await apply_import(ctx, pending.source, people)
     parts = [f"{added:,} new contact{'s' if added != 1 else ''}"]
     if updated:
-        parts.append(f"{updated:,} you had got a missing detail")
+        parts.append(f"details filled in for {updated:,} you already had")
     return Reply(
         title=f"Imported {pending.filename}",
         text="; ".join(parts) + ".",
