@@ -5,7 +5,11 @@
 Figures printed:
 - parse + plan 5,000 LinkedIn-shaped connections (a Connections.csv with the Notes
   preamble), against 500 existing contacts;
-- build + render the network map at 5, 300 and 5,000 contacts.
+- build + render the network map at 5, 300 and 5,000 contacts;
+- the same through the core's front door on a real database (SQLite, and PostgreSQL when
+  RAPPORT_TEST_POSTGRES_URL is set): a member with five real relationships imports a
+  Connections.csv (the preview, then Confirm), then asks for `map`, at 300 and 5,000
+  connections. The maps written for 5 and 300 contacts are these, as members get them.
 Each in its own process, so peak memory (max RSS) is that step's alone; a map is rendered
 twice, the first time loading matplotlib. Sample maps for 5
 and 300 contacts are written to --out (a temp folder by default) to look at.
@@ -246,6 +250,84 @@ def step_map(total: int, out: str | None) -> dict:
     }
 
 
+STORY = (
+    "log Jane Doe when: 3 days ago company: Acme Analytics notes: talked about SEO referrals: Bob Li",
+    "reached-out Bob Li via: email",
+    "add Ana Ruiz company: Globex referred-by: Bob Li",
+    "scheduled Priya Shah when: tomorrow 10am",
+    "add Carol Mensah company: Initech",
+)
+
+
+async def _core_run(rows: int, url: str | None) -> dict:
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from core.clock import SystemClock
+    from core.db import Database, make_engine, upgrade
+    from core.service import Actor, Rapport
+
+    schema = None
+    if url:
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        admin = create_async_engine(url)
+        async with admin.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await admin.dispose()
+        engine = make_engine(url, connect_args={"server_settings": {"search_path": schema}})
+    else:
+        engine = make_engine(f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='rapport-bench-')}/bench.db")
+    try:
+        await upgrade(engine)
+        core = Rapport(Database(engine), SystemClock())
+        actor = Actor("console", "local", "me", "Sam Rivera")
+        for line in STORY:
+            reply = await core.run_text(actor, line)
+            assert not reply.error, reply.text
+        result: dict = {"rows": rows, "backend": "postgresql" if url else "sqlite"}
+        if rows:
+            data = linkedin_csv(rows)
+            started = time.perf_counter()
+            preview = await core.import_file(actor, "Connections.csv", data)
+            previewed = time.perf_counter()
+            confirm = next(b.action_id for b in preview.buttons if b.action_id.startswith("import:confirm:"))
+            done = await core.press(actor, confirm)
+            imported = time.perf_counter()
+            assert not done.error, done.text
+            result.update(preview_s=previewed - started, confirm_s=imported - previewed, summary=done.text)
+        started = time.perf_counter()
+        first = await core.run_text(actor, "map")
+        mapped = time.perf_counter()
+        again = await core.run_text(actor, "map")
+        mapped_again = time.perf_counter()
+        assert first.files and again.files, first.text
+        result.update(map_first_s=mapped - started, map_s=mapped_again - mapped, png_kb=len(again.files[0].content) / 1024,
+                      caption=again.text, peak_mb=peak_mb())
+        result["png"] = again.files[0].content
+        return result
+    finally:
+        await engine.dispose()
+        if schema:
+            admin = create_async_engine(url)
+            async with admin.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            await admin.dispose()
+
+
+def step_core(rows: int, backend: str, out: str | None) -> dict:
+    import asyncio
+    import os
+
+    url = os.environ.get("RAPPORT_TEST_POSTGRES_URL") if backend == "postgresql" else None
+    result = asyncio.run(_core_run(rows, url))
+    png = result.pop("png")
+    if out:
+        Path(out).write_bytes(png)
+    return result
+
+
 def child(args: list[str]) -> dict:
     result = subprocess.run(
         [sys.executable, "-m", "bench.network", "--child", *args],
@@ -265,6 +347,8 @@ def main() -> None:
         kind, *rest = args.child
         if kind == "import":
             print(json.dumps(step_import(int(rest[0]))))
+        elif kind == "core":
+            print(json.dumps(step_core(int(rest[0]), rest[1], rest[2] if len(rest) > 2 else None)))
         else:
             print(json.dumps(step_map(int(rest[0]), rest[1] if len(rest) > 1 else None)))
         return
@@ -289,7 +373,23 @@ def main() -> None:
             f"(first {r['render_s']:.2f} s, loading matplotlib), PNG {r['png_kb']:.0f} KB, "
             f"peak {r['peak_mb']:.0f} MB"
         )
-    print(f"sample maps: {out}/map-5.png, {out}/map-300.png")
+    import os
+
+    backends = ["sqlite"] + (["postgresql"] if os.environ.get("RAPPORT_TEST_POSTGRES_URL") else [])
+    for backend in backends:
+        for rows in (0, 295, 4995):
+            total = rows + len(STORY)
+            path = str(out / f"core-map-{total}.png") if backend == "sqlite" and total in (5, 300) else None
+            r = child(["core", str(rows), backend, *([path] if path else [])])
+            imported = (
+                f"import {rows:>4} rows: preview {r['preview_s']:.2f} s, confirm {r['confirm_s']:.2f} s; "
+                if rows else "no import; "
+            )
+            print(
+                f"core   {backend:<10} {total:>5} contacts: {imported}map {r['map_s']:.2f} s "
+                f"(first {r['map_first_s']:.2f} s), PNG {r['png_kb']:.0f} KB, peak {r['peak_mb']:.0f} MB"
+            )
+    print(f"sample maps: {out}/map-5.png, {out}/map-300.png; as members get them: {out}/core-map-5.png, {out}/core-map-300.png")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
 
 from adapters.web import DashboardRoutes
+from adapters.web.links import member_link_routes
 from bot.config import ConfigError, Settings
 from bot.metrics import Metrics
 from bot.web import WebServer
@@ -76,12 +77,18 @@ class App:
         # The process's one Database, and so its one write gate: commands, sweeps and the
         # adapters' own records (through the core) take turns on SQLite.
         self.db = Database(self.engine)
-        self.core = Rapport(self.db, self.clock, self.settings.default_tz, self.settings.admin_ids, telemetry=self.metrics)
+        self.core = Rapport(
+            self.db, self.clock, self.settings.default_tz, self.settings.admin_ids,
+            telemetry=self.metrics, public_url=self.web.public_url,
+        )
         # The organizers' dashboard on the HTTP listener (its routes go in before it starts).
         self.dashboard = Dashboard(self.db, self.clock, self.settings.secret_key)
         secure = (self.settings.public_url or "").lower().startswith("https://")
         self.web.add_routes(DashboardRoutes(self.dashboard, secure=secure).routes())
         self.core.on_change(self.kick)
+        await self.core.prepare_links()
+        # Members' private links (calendar feed, map picture, "Open in email") on the listener.
+        self.web.add_routes(member_link_routes(self.core))
         # dateparser loads its language data on first use (a second or two): do it now, in
         # a thread, rather than in the first member's command.
         self._warm = asyncio.ensure_future(asyncio.to_thread(_warm_dates))
@@ -146,6 +153,7 @@ class App:
         self.dispatcher = Dispatcher(
             self.db, self.clock, self.deliverers, self.settings.default_tz,
             lease=dt.timedelta(seconds=self.settings.dispatch_lease), telemetry=self.metrics,
+            links=self.core.links if self.core else None,
         )
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self.scheduler.add_job(
@@ -221,6 +229,8 @@ class App:
             log.warning("no HTTP listener (%s:%s: %s); links to the web won't work in this session",
                         self.settings.http_host, self.settings.http_port, err.strerror or err)
             return False
+        if self.core is not None:
+            self.core.set_public_url(self.web.public_url)  # the real port, when it was 0
         return True
 
     async def sweep_now(self) -> None:

@@ -85,11 +85,13 @@ class Contact(Command):
 class Contacts(Command):
     """Lists your contacts with their status and last touch.
 
-    `status:` filters: new, reached-out, replied, scheduled, met.
+    `status:` filters: new, reached-out, replied, scheduled, met. `company:` lists the
+    people you know at a company (imported connections too).
     """
 
     verb: ClassVar[str] = "contacts"
     status: str | None = None
+    company: str | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,40 @@ class ForgetMe(Command):
 
 
 @dataclass(frozen=True)
+class Import(Command):
+    """Imports contacts from LinkedIn's Connections.csv or a vCard (.vcf) file, after a preview.
+
+    Nothing is added twice: people are matched by email, then LinkedIn profile, then name.
+    Imported contacts stay quiet (no nudges) until you reach out, but `contacts company:`,
+    `helpers` and your `map` show them. On Slack, drop the file into your DM with Rapport;
+    on Discord, attach it to `/rapport import`; in the console, `import path: <file>`.
+    """
+
+    verb: ClassVar[str] = "import"
+    file: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Map(Command):
+    """A picture of your network: who you've met, who referred whom, thank-yous owed."""
+
+    verb: ClassVar[str] = "map"
+
+
+@dataclass(frozen=True)
+class Calendar(Command):
+    """A private calendar address with your meetings and promised follow-ups.
+
+    Subscribe to it in Google Calendar, Apple Calendar or Outlook; `calendar reset` gives
+    a new address and the old one stops working.
+    """
+
+    verb: ClassVar[str] = "calendar"
+    reset: str | None = None
+
+
+@dataclass(frozen=True)
 class AdminChannel(Command):
     """Organizers: sets the channel where intro requests are posted."""
 
@@ -295,7 +331,9 @@ class AdminDashboard(Command):
     logout: str | None = None
 
 
-KeyKind = Literal["text", "long", "date", "duration", "int", "choice", "contact", "tz", "channel", "member", "word"]
+KeyKind = Literal[
+    "text", "long", "date", "duration", "int", "choice", "contact", "tz", "channel", "member", "word", "file", "path"
+]
 
 
 @dataclass(frozen=True)
@@ -311,7 +349,10 @@ class Key:
       ``int`` (within ``bounds``), ``choice`` (one of ``choices``), ``contact`` (a contact's
       name, autocompleted), ``tz`` (an IANA zone, autocompleted), ``channel`` (a channel),
       ``member`` (a community member, as a platform mention), ``word`` (a fixed word such as
-      ``off``: a boolean option on Discord).
+      ``off``: a boolean option on Discord), ``file`` (a file the member attaches: an
+      attachment option on Discord; its bytes never travel in the text grammar), ``path``
+      (a file on the console's own computer: read by the console adapter only, and offered
+      nowhere else).
     """
 
     name: str
@@ -454,7 +495,10 @@ SPECS: dict[str, VerbSpec] = {
             Contacts,
             None,
             False,
-            (Key("status", "choice", "Only contacts with this status", choices=STATUSES),),
+            (
+                Key("status", "choice", "Only contacts with this status", choices=STATUSES),
+                Key("company", description="Only the people you know at this company", max_length=SHORT_MAX),
+            ),
             "/rapport contacts status: met",
             START,
             reads=True,
@@ -635,6 +679,23 @@ SPECS: dict[str, VerbSpec] = {
             (),
             "/rapport forget-me",
             YOU,
+        ),
+        VerbSpec(
+            Import,
+            Key("file", "file", "LinkedIn's Connections.csv or a vCard (.vcf) file", NAME_MAX),
+            False,
+            (Key("path", "path", "The file on this computer (console only)", 1000),),
+            "/rapport import",
+            START,
+        ),
+        VerbSpec(Map, None, False, (), "/rapport map", START, reads=True),
+        VerbSpec(
+            Calendar,
+            Key("reset", "word", "A new address; the old one stops working", 5, choices=("reset",)),
+            False,
+            (),
+            "/rapport calendar",
+            MEET,
         ),
         VerbSpec(
             AdminChannel,

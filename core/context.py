@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actor import Actor
+from core.links import Links
 from core.members import community
 from core.models import Community, Member
 from core.rules import MemberTime, member_time, member_zone
@@ -26,9 +27,9 @@ class Config:
     #: Extra organizers, each with its community: ``slack:T123:U456``, ``discord:<guild>:<user>``,
     #: ``console::<name>``. A bare id (older configurations) counts in every community.
     admins: frozenset[str] = frozenset()
-    #: Where members reach the bot's HTTP listener (links to the dashboard); set by the wiring
-    #: once the listener knows its port.
-    public_url: str = "http://localhost:3000"
+    #: The bot's HTTP listener as members reach it (calendar and map links, calendar UIDs).
+    #: One mutable object shared with the dispatcher: the wiring sets its URL once it listens.
+    links: Links = field(default_factory=Links)
 
     def is_organizer(self, actor: Actor) -> bool:
         if actor.is_organizer:

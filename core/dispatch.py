@@ -33,10 +33,11 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import effects as fx
+from core import mail, rules
 from core import nudges as n
-from core import rules
 from core.clock import Clock
 from core.db import Database, rowcount
+from core.links import Links
 from core.models import Community, Effect, IntroRequest, Member, Nudge
 from core.ports import Deliverer, PermanentError, Platform, RateLimited, TransientError
 from core.render import load_batch, render
@@ -102,6 +103,7 @@ class Dispatcher:
         delivery_timeout: float = 30.0,
         owner: str | None = None,
         telemetry: Telemetry | None = None,
+        links: Links | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -113,6 +115,7 @@ class Dispatcher:
         self.delivery_timeout = delivery_timeout
         self.owner = owner or uuid.uuid4().hex[:16]
         self.telemetry: Telemetry = telemetry or NoTelemetry()
+        self.links = links  # for the "Open in email" link on drafts (core.mail)
         self._lock = asyncio.Lock()
         self._stopping = False
         self._held: set[int] = set()  # the claimed batch's nudges whose lease this process holds
@@ -242,6 +245,8 @@ class Dispatcher:
                         continue
                 try:
                     reply = await render(session, nudge, member, batch, self.default_tz, now)
+                    contact = batch.contacts.get(nudge.contact_id) if nudge.contact_id else None
+                    reply = mail.with_button(reply, nudge, contact, self.links)
                 except Exception:
                     log.exception("rendering nudge %s failed", nudge.id)
                     reply = Reply(title=n.describe(nudge.kind, None, nudge.payload), buttons=n.buttons(nudge.id, nudge.kind))

@@ -102,12 +102,7 @@ def parse_contacts(data: bytes, filename: str | None = None) -> list[Incoming]:
         raise UserError(
             "That file is empty. Send LinkedIn's Connections.csv or a vCard (.vcf) file."
         )
-    if len(data) > MAX_FILE_BYTES:
-        raise UserError(
-            f"That file is {math.ceil(len(data) / 2**20 * 10) / 10:.1f} MB and the limit is "
-            "5 MB. Send just Connections.csv from LinkedIn's export, or split the vCard "
-            "file in parts."
-        )
+    check_size(len(data))
     text = _decode(data)
     hint = filename.rsplit(".", 1)[-1].casefold() if filename and "." in filename else ""
     if _looks_like_vcard(text):
@@ -135,6 +130,22 @@ def parse_contacts(data: bytes, filename: str | None = None) -> list[Incoming]:
             "Connections.csv with at least one connection in it."
         )
     return found
+
+
+def check_size(size: int) -> None:
+    """UserError when a file of ``size`` bytes is over the limit: adapters ask before they
+    download a file the member shared."""
+    if size > MAX_FILE_BYTES:
+        raise UserError(
+            f"That file is {math.ceil(size / 2**20 * 10) / 10:.1f} MB and the limit is "
+            "5 MB. Send just Connections.csv from LinkedIn's export, or split the vCard "
+            "file in parts."
+        )
+
+
+def is_vcard(data: bytes) -> bool:
+    """Whether a file (already read by :func:`parse_contacts`) is a vCard file."""
+    return _looks_like_vcard(data[:65536].decode("utf-8", "ignore").replace("\x00", ""))
 
 
 def _decode(data: bytes) -> str:

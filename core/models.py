@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -130,6 +131,12 @@ class ContactRow(Base):
     referrals_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     last_touch_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Brought in from a contacts file (``import``): where from ("linkedin", "vcard") and when.
+    # An imported contact the member hasn't acted on is still "new" with no last touch.
+    linkedin_url: Mapped[str | None] = mapped_column(String(200))
+    connected_on: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(String(16))
+    imported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     referred_by: Mapped[ContactRow | None] = relationship(
         remote_side="ContactRow.id", foreign_keys=[referred_by_contact_id], lazy="raise"
@@ -152,6 +159,9 @@ class Meeting(Base):
     opportunities: Mapped[str | None] = mapped_column(Text)
     thanked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Grows each time the meeting moves: a calendar that has the meeting's .ics replaces its
+    # event when it sees the same UID with a higher SEQUENCE.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Outreach(Base):
@@ -167,6 +177,7 @@ class Outreach(Base):
     via: Mapped[str | None] = mapped_column(String(200))
     follow_up_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     replied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    follow_up_promised: Mapped[bool] = mapped_column(Boolean, default=False)  # `follow-up:` was given
 
 
 class Nudge(Base):
@@ -360,3 +371,37 @@ Index("ix_meetings_at", Meeting.at)
 Index("ix_meetings_created", Meeting.created_at)
 Index("ix_contacts_created", ContactRow.created_at)
 Index("ix_outreach_at", Outreach.at)
+
+class PendingImport(Base):
+    """A contacts file read and previewed, waiting for the member to confirm (``import``).
+
+    ``people`` holds what was read (compact dicts, see ``core.handlers.network``); the plan
+    is made again on confirmation, against the contacts as they are then, so nothing is
+    duplicated whatever happened in between. A member has at most one; it expires.
+    """
+
+    __tablename__ = "pending_imports"
+    __table_args__ = (Index("ix_pending_imports_expires", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # In the buttons with the id: a stale button (its preview replaced, and SQLite reusing
+    # the id) never confirms another file.
+    ref: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16))  # "linkedin" or "vcard"
+    people: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class CalendarFeed(Base):
+    """A member's private calendar subscription: only the SHA-256 of its token is kept, so
+    the address can't be read back from the database (``calendar reset`` replaces it)."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

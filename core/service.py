@@ -11,8 +11,10 @@ effect row and carried out by the dispatcher after the commit (``core/effects.py
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import ContextVar
@@ -22,19 +24,23 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 import core.handlers  # noqa: F401  - registers every handler
+from core import calendar as cal
 from core import commands as c
-from core import dedupe
+from core import dedupe, importing, mail
 from core.clock import Clock
 from core.context import Actor, Config, Ctx
 from core.db import Database
 from core.errors import UserError
 from core.forms import command_from_form, form_for
+from core.handlers import network
 from core.home import home_reply
+from core.links import KEY_NAME, Links
 from core.members import apply_profile, find_member, member_for, profile_changes
-from core.models import ContactRow, Member, Meta
+from core.models import ContactRow, Member, Meta, Nudge
 from core.registry import BUTTONS, FORM_HANDLERS, HANDLERS
+from core.render import load_batch, render
 from core.telemetry import ERROR, OK, REFUSED, NoTelemetry, Telemetry, log_fields
-from core.ui import Reply, Section
+from core.ui import Button, Reply, Section
 
 __all__ = ["Actor", "Rapport"]
 
@@ -55,6 +61,7 @@ DM_FAILED: dict[str, str] = {
     "sure messages from the app are allowed.",
 }
 DM_FAILED_DEFAULT = "A reminder couldn't reach you by direct message."
+MAP_LINK_FOR = dt.timedelta(days=7)  # how long the App Home's map link works
 
 Body = Callable[[Ctx], Awaitable[Reply]]
 
@@ -69,10 +76,11 @@ class Rapport:
         default_tz: str = "UTC",
         admins: frozenset[str] = frozenset(),
         telemetry: Telemetry | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
-        self.config = Config(default_tz=default_tz, admins=admins)
+        self.config = Config(default_tz=default_tz, admins=admins, links=Links(base_url=public_url or Links.base_url))
         self._listeners: list[Callable[[], None]] = []
         self.telemetry: Telemetry = telemetry or NoTelemetry()
 
@@ -80,9 +88,33 @@ class Rapport:
     def default_tz(self) -> str:
         return self.config.default_tz
 
+    @property
+    def links(self) -> Links:
+        """Links to the bot's HTTP listener (shared with the dispatcher)."""
+        return self.config.links
+
     def set_public_url(self, url: str) -> None:
-        """The bot's public base URL, for links handlers hand out (the dashboard's)."""
-        self.config = replace(self.config, public_url=url.rstrip("/"))
+        """Where members reach the HTTP listener (``RAPPORT_PUBLIC_URL``, else where it listens)."""
+        self.config.links.base_url = url.rstrip("/")
+
+    async def prepare_links(self) -> None:
+        """Loads the key that signs private links (made once, kept in the database)."""
+        if self.links.ready:
+            return
+        for _ in range(2):
+            value = await self.recall(KEY_NAME)
+            try:
+                key = bytes.fromhex(value or "")
+            except ValueError:
+                key = b""
+            if len(key) >= 16:
+                self.links.key = key
+                return
+            # None yet (or a damaged one): make it. Another process may make one at the same
+            # moment; theirs stands, and the next round reads it.
+            if value is not None:
+                log.warning("the signing key for links is damaged; making a new one")
+            await self.remember(KEY_NAME, secrets.token_hex(32), replace=value is not None)
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """``listener`` runs after a command commits (the dispatcher uses it to sweep soon)."""
@@ -259,9 +291,21 @@ class Rapport:
     async def home(self, actor: Actor) -> Reply:
         """The member's dashboard (Slack's App Home; a reply elsewhere): goal, upcoming
         nudges, meetings coming up and recent ones. Only reads; creates nobody."""
+        await self.prepare_links()
+        now = self.clock.now()
         async with self.db.read() as session:
             member = await find_member(session, actor.platform, actor.workspace_id, actor.user_id)
-            return await home_reply(session, member, self.clock.now(), self.config.default_tz)
+            reply = await home_reply(session, member, now, self.config.default_tz)
+            if member is None or not self.links.ready:
+                return reply
+            has_contacts = await session.scalar(select(ContactRow.id).where(ContactRow.member_id == member.id).limit(1))
+        if has_contacts is None:
+            return reply
+        # A private link, good for a week: the Home is published afresh each time it's opened.
+        hour = 3600
+        expires = (int((now + MAP_LINK_FOR).timestamp()) // hour + 1) * hour
+        button = Button("See your network map", url=self.links.map_url(member.id, expires))
+        return replace(reply, buttons=(*reply.buttons, button))
 
     async def refresh_profile(
         self, platform: str, workspace_ids: Iterable[str], user_id: str, *, display_name: str | None = None, tz: str | None = None
@@ -305,6 +349,67 @@ class Rapport:
         async with self.db.read() as session:
             return await find_member(session, platform, workspace_id, user_id) is not None
 
+    # -- your network: import, map, calendar, drafts by email --------------------------------
+
+    async def import_file(self, actor: Actor, filename: str | None, content: bytes) -> Reply:
+        """A contacts file the member shared (Slack: dropped in the DM; Discord: attached to
+        ``/rapport import``; the console: ``import path:``). Reads it, and answers with a
+        preview and Confirm / Cancel buttons (``import:confirm:<id>``); nothing is added
+        before the member confirms. A bad file is a one-line refusal."""
+        name = network.clean_filename(filename)
+        try:
+            people = await asyncio.to_thread(importing.parse_contacts, content, name)
+        except UserError as err:
+            return Reply.fail(err.message)
+        except Exception:
+            log.exception("reading an imported file failed")
+            return Reply.fail(OOPS)
+        source = network.source_of(people, importing.is_vcard(content))
+
+        async def body(ctx: Ctx) -> Reply:
+            return await network.preview_import(ctx, name, source, people)
+
+        return await self._run(actor, body)
+
+    async def calendar_feed(self, token: str) -> bytes | None:
+        """The .ics feed a calendar subscription fetches; None for a token that opens nothing."""
+        async with self.db.read() as session:
+            member = await cal.feed_member(session, token)
+            if member is None:
+                return None
+            return await cal.feed(session, member, self.clock.now(), self.config.default_tz, self.links.domain)
+
+    async def map_image(self, member_id: int, expires: int, signature: str) -> bytes | None:
+        """The member's current map (PNG) for a signed link (the App Home's); None when the
+        link is wrong or has expired."""
+        await self.prepare_links()
+        if not self.links.verify(signature, "map", member_id, expires) or expires < self.clock.now().timestamp():
+            return None
+        async with self.db.read() as session:
+            member = await session.get(Member, member_id)
+            if member is None:
+                return None
+            name = member.display_name or ""
+            contacts = await network.map_contacts(session, member_id)
+        return await asyncio.to_thread(network.draw_map, name, contacts)
+
+    async def email_link(self, nudge_id: int, signature: str) -> str | None:
+        """The ``mailto:`` URL behind a nudge's "Open in email" link, with the draft as it
+        reads now; None when the link is wrong or there is no mail to write."""
+        await self.prepare_links()
+        if not self.links.verify(signature, "mail", nudge_id):
+            return None
+        async with self.db.read() as session:
+            nudge = await session.get(Nudge, nudge_id)
+            member = await session.get(Member, nudge.member_id) if nudge is not None else None
+            if nudge is None or member is None:
+                return None
+            batch = await load_batch(session, [nudge])
+            reply = await render(session, nudge, member, batch, self.config.default_tz, self.clock.now())
+            contact = batch.contacts.get(nudge.contact_id) if nudge.contact_id else None
+            referrer = batch.referrers.get(nudge.contact_id) if nudge.contact_id else None
+            return mail.url(reply, nudge, contact, referrer)
+
     # -- small facts the adapters keep through the core --------------------------------------
 
     async def recall(self, key: str) -> str | None:
@@ -313,13 +418,14 @@ class Rapport:
             row = await session.get(Meta, key)
             return row.value if row is not None else None
 
-    async def remember(self, key: str, value: str) -> None:
+    async def remember(self, key: str, value: str, *, replace: bool = True) -> None:
+        """Keeps ``value`` under ``key``; with ``replace=False``, only if there is none yet."""
         try:
             async with self.db.write() as session:
                 row = await session.get(Meta, key)
                 if row is None:
                     session.add(Meta(key=key, value=value))
-                else:
+                elif replace:
                     row.value = value
         except IntegrityError:  # another process wrote it at the same moment; theirs stands
             pass

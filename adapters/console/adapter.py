@@ -19,8 +19,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from core.commands import SPECS, split_keys, split_verb
+from core.commands import SPECS, Import, parse, split_keys, split_verb
 from core.errors import UserError
+from core.importing import check_size
 from core.service import Actor, Rapport
 from core.ui import Form, Message, Reply, plain_text
 
@@ -59,6 +60,32 @@ def _names_members(line: str) -> bool:
         return False
     spec = SPECS.get(verb)
     return spec is not None and (spec.alternative is not None or any(k.kind == "contact" for k in spec.keys))
+
+
+def _import_path(line: str) -> str | None:
+    """The file of an ``import path: <file>`` line, else None."""
+    try:
+        command = parse(line)
+    except UserError:
+        return None
+    return command.path if isinstance(command, Import) and command.path else None
+
+
+def _read_local(shown: str) -> tuple[str, bytes] | Reply:
+    """The file's name and bytes, or a one-line refusal (missing, a folder, too large)."""
+    path = Path(shown).expanduser()
+    how = "Check the path, e.g. `import path: ~/Downloads/Connections.csv`"
+    try:
+        if path.is_dir():
+            return Reply.fail(f"{shown} is a folder. Give the file inside it: {how}")
+        check_size(path.stat().st_size)
+        return path.name, path.read_bytes()
+    except UserError as err:
+        return Reply.fail(err.message)
+    except FileNotFoundError:
+        return Reply.fail(f"There's no file at {shown}. {how}")
+    except OSError as err:
+        return Reply.fail(f"I couldn't open {shown} ({err.strerror or err}). {how}")
 
 
 def _hints(buttons) -> str:
@@ -156,6 +183,7 @@ class ConsoleAdapter:
             actor = Actor(PLATFORM, WORKSPACE, m.group(1).lower(), is_organizer=True, fallback_name=m.group(1).title())
             line = m.group(2)
         body = line.removeprefix("/rapport").strip() if line.lower().startswith("/rapport") else line
+        path = _import_path(line)
         pressed = None
         if body.lower().startswith("press "):
             pressed, _, rest = body[6:].strip().partition(" ")
@@ -163,6 +191,8 @@ class ConsoleAdapter:
             if reply.form is not None and rest.strip():
                 # The form in one line: `press intro:know:1 name: Bob Li company: Acme`.
                 reply = await self.submit_line(actor, reply.form, rest)
+        elif path is not None:
+            reply = await self.import_path(actor, path)
         else:
             line, mentions, unknown = await self.mentions(line)
             if unknown and _names_members(line):
@@ -192,6 +222,15 @@ class ConsoleAdapter:
             fields = ", ".join(f"{k}:" for k in keys)
             return Reply.fail(f"I couldn't tell which field “{lead[:40]}” is for. This form's fields: {fields}")
         return await self.core.submit(actor, form.form_id, values)
+    async def import_path(self, actor: Actor, raw: str) -> Reply:
+        """``import path: <file>``: the console reads a file on its own computer and hands the
+        bytes to the core, as Slack and Discord hand over a shared file. (Nowhere else does a
+        path mean anything: the core refuses one from a platform.)"""
+        found = await asyncio.to_thread(_read_local, raw.strip().strip("\"'"))
+        if isinstance(found, Reply):
+            return found
+        name, data = found
+        return await self.core.import_file(actor, name, data)
 
     async def mentions(self, line: str) -> tuple[str, dict[str, str | None], str | None]:
         """The console's members are local: ``@carol`` or ``<@carol>`` names one the core

@@ -4,8 +4,10 @@ Each verb is a subcommand (``admin`` a subcommand group). Its subject, its alter
 (``intro``'s ``member``) and each of its keys become one typed option each, everything
 about it taken from the :class:`core.commands.Key` that declares it: the name, the type
 (``int`` within ``bounds``; ``choice`` as choices; ``word`` as a boolean; ``channel``;
-``member`` as a user; ``contact`` and ``tz`` autocompleted; any other kind a string no
-longer than ``max_length``), and the description. Nothing about a verb is declared here.
+``member`` as a user; ``file`` as an attachment; ``contact`` and ``tz`` autocompleted; any
+other kind a string no longer than ``max_length``), and the description. A ``path`` key (a
+file on the console's own computer) is no option here: it means nothing on Discord. Nothing
+about a verb is declared here.
 Options are translated back into ``core.commands.build(verb, subject, options)``, so the
 grammar, its validation and its error messages stay in the core.
 
@@ -29,7 +31,7 @@ from discord import app_commands
 from core import commands as c
 from core.errors import UserError
 
-OptionKind = Literal["text", "bool", "int", "user", "channel"]
+OptionKind = Literal["text", "bool", "int", "user", "channel", "attachment"]
 Completion = Literal["contact", "tz", "verb"]
 
 ROOT_DESCRIPTION = "Rapport: your informational-interview coach"
@@ -37,7 +39,8 @@ ADMIN_DESCRIPTION = "Organizers (Manage Server): the intro channel and stats"
 TEXT_OPTION_MAX = 6000  # Discord's cap on a string option's max_length
 DESCRIPTION_MAX = 100  # Discord's cap on an option's (and a command's) description
 
-_KINDS: dict[str, OptionKind] = {"int": "int", "word": "bool", "channel": "channel", "member": "user"}
+_KINDS: dict[str, OptionKind] = {"int": "int", "word": "bool", "channel": "channel", "member": "user", "file": "attachment"}
+_CONSOLE_ONLY = ("path",)  # key kinds that are no option on Discord
 _COMPLETIONS: dict[str, Completion] = {"contact": "contact", "tz": "tz"}
 
 
@@ -92,7 +95,7 @@ def options_for(verb: str) -> tuple[Option, ...]:
         result.append(option)
     if spec.alternative is not None:
         result.append(option_for(spec.alternative, "alternative"))
-    result.extend(option_for(key, "key") for key in spec.keys)
+    result.extend(option_for(key, "key") for key in spec.keys if key.kind not in _CONSOLE_ONLY)
     return tuple(sorted(result, key=lambda o: not o.required))
 
 
@@ -111,8 +114,8 @@ def arguments(verb: str, values: dict[str, Any]) -> tuple[str | None, dict[str, 
     options: dict[str, str] = {}
     for option in options_for(verb):
         value = values.get(option.param)
-        if value is None or value is False or value == "":
-            continue
+        if value is None or value is False or value == "" or option.kind == "attachment":
+            continue  # an attached file's bytes never go into the grammar (see interactions)
         if option.role == "key":
             options[option.name] = _text(option, value)
             continue
@@ -168,6 +171,8 @@ def _annotation(option: Option) -> Any:
         return discord.User
     if option.kind == "channel":
         return app_commands.Transform[Any, TextChannelOption]
+    if option.kind == "attachment":
+        return discord.Attachment
     if option.kind == "int":
         if option.bounds is None:
             return int

@@ -25,6 +25,7 @@ from adapters.discord import render as r
 from adapters.discord.commands import Completion, arguments, options_for
 from core import commands as c
 from core.errors import UserError
+from core.importing import check_size
 from core.service import Actor, Rapport
 from core.ui import Reply
 
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 CHOICES_MAX = 25  # Discord's cap on autocomplete choices
 MENTIONS_CHECKED = 5  # typed mentions looked up with Discord per command, at most
 LOOKUP_SECONDS = 5.0
+DOWNLOAD_SECONDS = 30.0
 #: A user mention as Discord writes it in text.
 USER_MENTION = re.compile(r"<@!?([0-9]{15,21})>")
 SORRY = "Something went wrong on my side; nothing was changed. Please try again."
@@ -121,15 +123,52 @@ class Interactions:
         return None
 
     async def _run_command(self, interaction: discord.Interaction, actor: Actor, verb: str, values: dict[str, Any]) -> Reply:
+        attachment = next(
+            (values.get(o.param) for o in options_for(verb) if o.kind == "attachment" and values.get(o.param) is not None), None
+        )
+        if attachment is not None:
+            reply = await self.import_attachment(actor, attachment)
+        else:
+            try:
+                command = c.build(verb, *arguments(verb, values))
+            except UserError as err:
+                return Reply.fail(err.message, err.field)
+            refusal = _not_members(verb, values)
+            if refusal is not None:
+                return refusal
+            mentions = await self.mentions(interaction, verb, values)
+            reply = await self.core.execute(actor, command, mentions)
+        if reply.files and not reply.error:
+            reply = await self.files_to_dm(interaction, actor, reply)
+        return reply
+
+    async def import_attachment(self, actor: Actor, attachment: discord.Attachment) -> Reply:
+        """``/rapport import file:``: the attachment, size-checked before it is downloaded
+        (from Discord's CDN, with no token), goes to the core's ``import_file``."""
         try:
-            command = c.build(verb, *arguments(verb, values))
+            check_size(int(attachment.size or 0))
+            async with asyncio.timeout(DOWNLOAD_SECONDS):
+                data = await attachment.read()
+            check_size(len(data))
         except UserError as err:
-            return Reply.fail(err.message, err.field)
-        refusal = _not_members(verb, values)
-        if refusal is not None:
-            return refusal
-        mentions = await self.mentions(interaction, verb, values)
-        return await self.core.execute(actor, command, mentions)
+            return Reply.fail(err.message)
+        except (discord.HTTPException, TimeoutError, OSError):
+            log.warning("could not download an attachment", exc_info=True)
+            return Reply.fail("I couldn't download that file from Discord just now. Attach it again in a minute.")
+        return await self.core.import_file(actor, attachment.filename, data)
+
+    async def files_to_dm(self, interaction: discord.Interaction, actor: Actor, reply: Reply) -> Reply:
+        """A command's files (the map, meeting.ics, an export) go to the member's DM, where
+        they stay; the ephemeral answer says so. If the DM is closed, they come with it."""
+        message = Reply(title=reply.title, text=reply.text, files=reply.files)
+        try:
+            dm = await interaction.user.create_dm()
+            await dm.send(**r.render(message, actor.workspace_id).send_kwargs())
+        except discord.HTTPException:
+            log.info("could not DM files to %s; attaching them to the reply", actor.user_id)
+            return reply
+        note = "The file is in your DMs with Rapport." if len(reply.files) == 1 else "The files are in your DMs with Rapport."
+        return replace(reply, files=(), context=f"{reply.context} {note}".strip())
 
     async def mentions(self, interaction: discord.Interaction, verb: str, values: Mapping[str, Any]) -> dict[str, str | None]:
         """The members this command mentions, as the core wants them: user id -> display name.

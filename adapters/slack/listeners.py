@@ -10,6 +10,9 @@
 - a modal submission → ``core.submit(actor, form_id, values)``; an error is shown on the
   field it is about (``Reply.error_field``, the input block of that key), else on top of
   the modal.
+- a file dropped into the member's DM with the app (``message.im``, ``file_share``) →
+  downloaded with the bot token (size-checked first, see ``files``) and handed to
+  ``core.import_file(actor, name, bytes)``; the preview is posted in that DM.
 - ``app_home_opened`` → ``core.home(actor)`` is published; ``user_change`` → the cached
   profile is replaced and ``core.refresh_profile`` told; ``app_uninstalled`` /
   ``tokens_revoked`` → the workspace's token is dropped (and, with OAuth, its installation).
@@ -40,10 +43,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import PLATFORM, render
+from adapters.slack import files as shared
 from adapters.slack.clients import Clients
 from adapters.slack.directory import Directory, profile_from_user
 from adapters.slack.platform import SlackPlatform
 from adapters.slack.seen import SeenRequests, request_key
+from core.errors import UserError
 from core.service import Actor, Rapport
 from core.ui import Reply
 
@@ -123,6 +128,7 @@ class SlackListeners:
         bolt.action(re.compile(r".+"))(self.on_action)
         bolt.view_submission(re.compile(r".+"))(self.on_submit)
         bolt.event("app_home_opened")(self.on_home_opened)
+        bolt.event("message")(self.on_message)
         bolt.event("user_change")(self.on_user_change)
         # With OAuth, Bolt's own listeners delete a workspace's installation rows.
         self._on_revoked = bolt.default_tokens_revoked_event_listener() if oauth else None
@@ -305,9 +311,9 @@ class SlackListeners:
                     await ack()
                 return
         if reply.files:
-            note = "The files are on their way to your DM with Rapport."
+            note = ("The file is on its way" if len(reply.files) == 1 else "The files are on their way") + " to your DM with Rapport."
             reply = replace(reply, context=f"{reply.context} {note}".strip())
-            self.spawn(self.send_files(team, user, reply), "export upload")
+            self.spawn(self.send_files(team, user, reply), "file upload")
         if ack is not None:
             await ack(response_type="ephemeral", **render.post(reply))
         else:
@@ -434,6 +440,36 @@ class SlackListeners:
         team, user = team_of(body), event.get("user", "")
         self.spawn(self.note_home_viewer(team, user), "noting an App Home viewer")
         self.spawn(self.publish_home(team, user, client), "App Home publish")
+
+    async def on_message(self, ack, body: dict, event: dict, client: AsyncWebClient) -> None:
+        """A message in a DM with the app: a file shared there is a contacts file to import.
+        Anything else (text typed in the DM, the app's own uploads) is left alone."""
+        await ack()
+        found = shared.shared_in_dm(event)
+        if found:
+            team, user, channel = team_of(body), event.get("user", ""), event.get("channel", "")
+            self.spawn(self.import_shared(team, user, channel, found, client), "a shared file")
+
+    async def import_shared(self, team: str, user: str, channel: str, found: list[dict], client: AsyncWebClient) -> None:
+        actor = await self.actor(team, user, client)
+        for file in found:
+            reply = await self.import_one(actor, file, client)
+            await self.platform.post(client, channel, reply)
+
+    async def import_one(self, actor: Actor, file: dict, client: AsyncWebClient) -> Reply:
+        name = str(file.get("name") or file.get("title") or "your file")
+        try:
+            if not (file.get("url_private_download") or file.get("url_private")):
+                # Some workspaces send a file's details only on request (file_access: check_file_info).
+                file = (await client.files_info(file=file["id"]))["file"]
+            shared.checked_size(file)
+            data = await shared.download(self.session, file, client.token or "", self.clients.base_url)
+        except (UserError, shared.DownloadError) as err:
+            return Reply.fail(shared.one_line(err))
+        except Exception:
+            log.warning("slack: downloading a shared file failed", exc_info=True)
+            return Reply.fail(f"I couldn't download {name} from Slack just now. Drop it here again in a minute.")
+        return await self.core.import_file(actor, name, data)
 
     async def on_user_change(self, ack, body: dict, event: dict) -> None:
         """A profile changed: the cached one is replaced, and the core told of a new name or

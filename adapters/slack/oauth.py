@@ -26,7 +26,9 @@ SCOPES = (
     "im:write",  # conversations.open for a member's DM
     "mpim:write",  # conversations.open for an accepted intro's group DM
     "users:read",  # users.info: time zone, admin/owner, name, workspace; the user_change event
-    "files:write",  # export: the files go to the member's DM
+    "files:write",  # export, the network map, meeting.ics: the files go to the member's DM
+    "files:read",  # import: download the contacts file a member drops into their DM with the app
+    "im:history",  # import: the message.im event that says a file was dropped there
 )
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

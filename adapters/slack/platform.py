@@ -232,8 +232,10 @@ def inline_file(f: Attachment, limit: int = 2900) -> dict:
     """A text file as a message (the upload fallback); long files are cut with a note."""
     try:
         text = f.content.decode()
-    except UnicodeDecodeError:
-        text = f"({len(f.content):,} bytes of binary data)"
+    except UnicodeDecodeError:  # a picture (the network map) can't be shown as text
+        name = render.escape(f.filename)
+        return {"text": f"*{name}*: I couldn't upload this file here. Slack may not allow Rapport to upload files "
+                        "(the files:write permission); ask an organizer to reinstall the app.", **render.NO_UNFURL}
     if f.mime_type == "application/json":
         try:
             text = json.dumps(json.loads(text), indent=1, ensure_ascii=False)

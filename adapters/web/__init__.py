@@ -1,8 +1,8 @@
-"""The organizers' web dashboard: aiohttp routes, server-rendered HTML and SVG, CSV.
-
-``DashboardRoutes(service, secure=...).routes()`` gives the routes to add to the bot's HTTP
-listener; ``service`` is anything with the dashboard's methods (``core.dashboard.Dashboard``).
-Like every adapter it never imports models, sessions or SQLAlchemy.
+"""What members and organizers open in a browser or a calendar, on the bot's one HTTP listener
+(``bot/web.py``): the organizers' dashboard (``DashboardRoutes``: server-rendered HTML and SVG,
+CSV) and members' private links (``links.member_link_routes``: the calendar feed, the map
+picture, Open in email). Like every adapter these only translate: each route calls the core's
+front door and answers with what it gives; nothing here imports models, sessions or SQLAlchemy.
 """
 
 from adapters.web.routes import DashboardRoutes, DashboardService

@@ -7,6 +7,7 @@ from core.handlers import (  # noqa: F401
     dashboard,
     intros,
     meetings,
+    network,
     nudges,
     outreach,
     privacy,

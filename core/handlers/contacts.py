@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import commands as c
 from core import drafts
@@ -146,9 +146,12 @@ async def show_contact(ctx: Ctx, cmd: c.Contact) -> Reply:
     """One contact's history: meetings, notes, who referred whom, open nudges."""
     contact, _ = await find_contact(ctx, cmd.name, "contact")
     fields: list[tuple[str, str]] = [("Status", contact.status), ("Last touch", fmt_ago(contact.last_touch_at, ctx.now, ctx.tz))]
-    for label_, attr in (("Company", "company"), ("Role", "role"), ("Field", "field"), ("Email", "email"), ("Phone", "phone")):
+    for label_, attr in (("Company", "company"), ("Role", "role"), ("Field", "field"), ("Email", "email"), ("Phone", "phone"),
+                         ("LinkedIn", "linkedin_url")):
         if getattr(contact, attr):
             fields.append((label_, getattr(contact, attr)))
+    if contact.connected_on:
+        fields.append(("Connected on LinkedIn", contact.connected_on.strftime("%d %b %Y").lstrip("0")))
     chain = await drafts.referral_chain(ctx.session, contact)
     if len(chain) > 1:
         fields.append(("Referral chain", " ← ".join(chain)))
@@ -196,15 +199,28 @@ async def show_contact(ctx: Ctx, cmd: c.Contact) -> Reply:
 
 @handles(c.Contacts)
 async def list_contacts(ctx: Ctx, cmd: c.Contacts) -> Reply:
-    """Your contacts, most recently touched first."""
-    query = select(ContactRow).where(ContactRow.member_id == ctx.member.id)
+    """Your contacts, most recently touched first; `company:` the people you know at one."""
+    where = [ContactRow.member_id == ctx.member.id]
     if cmd.status:
         status = cmd.status.strip().lower()
         if status not in STATUS_ORDER:
             raise UserError(f"`status:` is one of {', '.join(STATUS_ORDER)}. Try: `/rapport contacts status: met`")
-        query = query.where(ContactRow.status == status)
-    rows = list(await ctx.session.scalars(query.order_by(ContactRow.last_touch_at.desc().nulls_last(), ContactRow.name_key)))
+        where.append(ContactRow.status == status)
+    if cmd.company:
+        company = " ".join(cmd.company.split()).casefold()
+        escaped = company.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(func.lower(ContactRow.company).like(f"%{escaped}%", escape="\\"))
+    total = await ctx.session.scalar(select(func.count(ContactRow.id)).where(*where)) or 0
+    # A member may have imported thousands: count them all, load the page shown.
+    rows = list(await ctx.session.scalars(
+        select(ContactRow).where(*where)
+        .order_by(ContactRow.last_touch_at.desc().nulls_last(), ContactRow.name_key)
+        .limit(LIST_LIMIT)
+    ))
     if not rows:
+        if cmd.company:
+            return Reply(text=f"No contacts at {cmd.company}" + (f" with status {cmd.status}." if cmd.status else ".")
+                         + " Import your LinkedIn connections to find people you already know there: `/rapport import`.")
         if cmd.status:
             return Reply(text=f"No contacts with status {cmd.status}.")
         return Reply(
@@ -217,7 +233,7 @@ async def list_contacts(ctx: Ctx, cmd: c.Contacts) -> Reply:
         for rid, rname in await ctx.session.execute(select(ContactRow.id, ContactRow.name).where(ContactRow.id.in_(missing))):
             names[rid] = rname
     lines = []
-    for r in rows[:LIST_LIMIT]:
+    for r in rows:
         bits = [r.name]
         if r.company:
             bits.append(f"({r.company})")
@@ -225,5 +241,6 @@ async def list_contacts(ctx: Ctx, cmd: c.Contacts) -> Reply:
         if r.referred_by_contact_id:
             line += f", referred by {names.get(r.referred_by_contact_id, '?')}"
         lines.append("• " + line)
-    more = f"\n…and {len(rows) - LIST_LIMIT} more." if len(rows) > LIST_LIMIT else ""
-    return Reply(title=f"Your contacts ({len(rows)})", text="\n".join(lines) + more)
+    more = f"\n…and {total - len(rows):,} more." if total > len(rows) else ""
+    title = f"Your contacts at {cmd.company} ({total:,})" if cmd.company else f"Your contacts ({total:,})"
+    return Reply(title=title, text="\n".join(lines) + more)

@@ -26,7 +26,7 @@ async def admin_dashboard(ctx: Ctx, cmd: c.AdminDashboard) -> Reply:
         where = "one browser" if ended == 1 else f"{ended} browsers"
         return Reply(text=f"Signed you out of the dashboard in {where}.")
     link = await dashboard.issue_link(ctx.session, organizer, ctx.now)
-    url = ctx.config.public_url.rstrip("/") + link.path
+    url = ctx.config.links.url(link.path)
     return Reply(
         title="Your dashboard link",
         text="It shows how introductions are going in this community: who asks and gets no offer, "

@@ -18,6 +18,7 @@ from core.context import Ctx
 from core.effects import open_intro_conversation, seeker_name, sync_intro_post
 from core.errors import UserError
 from core.handlers.common import clean_name, mentioned, name_key, other_member
+from core.handlers.network import own_contacts_section
 from core.models import Community, ContactRow, HelperOffer, IntroOffer, IntroRequest, Member
 from core.registry import handles, on_button, on_form
 from core.timeparse import fmt_when
@@ -42,8 +43,9 @@ def request_ref(request: IntroRequest) -> str:
 
 
 async def notify(ctx: Ctx, member: Member, title: str, text: str = "", draft: str = "", buttons: tuple[Button, ...] = (),
-                 request: IntroRequest | None = None) -> None:
-    """A DM to another member, as a durable nudge due now."""
+                 request: IntroRequest | None = None, contact: ContactRow | None = None) -> None:
+    """A DM to another member, as a durable nudge due now. ``contact``: whom the draft is
+    written to (its "Open in email" link, core.mail)."""
     payload = {
         "title": title,
         "text": text,
@@ -51,7 +53,8 @@ async def notify(ctx: Ctx, member: Member, title: str, text: str = "", draft: st
         "buttons": [{"label": b.label, "action_id": b.action_id, "style": b.style, "command": b.command} for b in buttons],
     }
     await n.schedule(ctx.session, member, n.NOTICE, ctx.now, ctx.now, ctx.default_tz,
-                     intro_request_id=request.id if request else None, payload=payload)
+                     intro_request_id=request.id if request else None, payload=payload,
+                     contact_id=contact.id if contact is not None and contact.member_id == member.id else None)
 
 
 def _lapsed(request: IntroRequest, now: dt.datetime) -> bool:
@@ -366,7 +369,8 @@ async def know_submitted(ctx: Ctx, args: list[str], values: dict[str, str]) -> R
         text.append(f"{helper_name}'s note: “{values['note']}”")
     text.append(f"Name {helper_name} in your first line; it's why they'll say yes.")
     draft = drafts.pitch_draft(seeker, contact.name, helper_name, request.what)
-    await notify(ctx, seeker, f"{helper_name} knows someone: {contact.name}", "\n".join(text), draft=draft, request=request)
+    await notify(ctx, seeker, f"{helper_name} knows someone: {contact.name}", "\n".join(text), draft=draft, request=request,
+                 contact=contact)
     return Reply(text=f"Thank you! I've sent {seeker_name(seeker)} the details, with you named as the referrer.")
 
 
@@ -475,10 +479,14 @@ async def helpers(ctx: Ctx, cmd: c.Helpers) -> Reply:
     if cmd.field:
         want = cmd.field.casefold()
         rows = [row for row in rows if want in (row[1].fields or "").casefold() or want in (row[1].companies or "").casefold()]
+    # The member's own contacts (imported connections too) at the companies in question.
+    companies = [cmd.field] if cmd.field else [x for _, o in rows for x in (o.companies or "").split(",")]
+    own = await own_contacts_section(ctx, companies)
     if not rows:
         scope = f" in {cmd.field}" if cmd.field else ""
         return Reply(title=f"No helpers{scope} yet", text="Be the first: `/rapport offer fields: ...`. "
-                     "Or post an open request and let the community answer: `/rapport intro <what you seek>`.")
+                     "Or post an open request and let the community answer: `/rapport intro <what you seek>`.",
+                     sections=(own,) if own else ())
     sections = []
     for member, row in rows[:25]:
         left = max(0, row.per_month - len(await _asks_in_window(ctx, member.id)))
@@ -487,5 +495,7 @@ async def helpers(ctx: Ctx, cmd: c.Helpers) -> Reply:
             text=", ".join(x for x in (row.fields, row.companies) if x) or "open to chats",
             fields=(("This month", f"{left} of {row.per_month} left"),),
         ))
+    if own is not None:
+        sections.append(own)
     return Reply(title=f"Helpers ({len(rows)})", sections=tuple(sections),
                  context="Ask one: `/rapport intro @name note: what you'd like to learn`")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core import commands as c
 from core import drafts, rules
 from core import nudges as n
+from core.calendar import meeting_file
 from core.context import Ctx
 from core.errors import UserError
 from core.handlers.common import (
@@ -21,7 +22,7 @@ from core.handlers.common import (
     yes_no,
 )
 from core.handlers.common import matches as name_matches
-from core.models import ContactRow, Meeting, Outreach
+from core.models import ContactRow, Meeting, Nudge, Outreach
 from core.registry import handles
 from core.timeparse import fmt_when, names_time_of_day, parse_when
 from core.ui import Reply
@@ -170,7 +171,13 @@ async def _add_referral(ctx: Ctx, referrer: ContactRow, name: str) -> str:
 
 @handles(c.Scheduled)
 async def schedule_meeting(ctx: Ctx, cmd: c.Scheduled) -> Reply:
-    """An upcoming meeting: a prep nudge before it and a twenty-minute check during it."""
+    """An upcoming meeting: a prep nudge before it, a twenty-minute check during it, and
+    ``meeting.ics`` to add it to a calendar.
+
+    One meeting is scheduled per contact at a time: scheduling a contact who has a meeting
+    still scheduled (not yet logged) moves that meeting, with its nudges, and the .ics
+    keeps its UID with a higher SEQUENCE, so calendars move the event they have.
+    """
     if not cmd.when:
         raise UserError(f"When is it? Add `when:`. Try: `{SCHEDULED_EXAMPLE}`", field="when")
     start = parse_when(cmd.when, ctx.now, ctx.tz, "future", SCHEDULED_EXAMPLE, field="when")
@@ -188,45 +195,68 @@ async def schedule_meeting(ctx: Ctx, cmd: c.Scheduled) -> Reply:
             field="when",
         )
     contact, created = await find_contact(ctx, cmd.name, "scheduled", create=True)
-    # A second date with someone you're already due to meet moves that meeting.
-    meeting = await ctx.session.scalar(
-        select(Meeting).where(Meeting.contact_id == contact.id, Meeting.status == "scheduled", Meeting.at > ctx.now)
-        .order_by(Meeting.at).limit(1)
+    meeting = None if created else await ctx.session.scalar(
+        select(Meeting)
+        .where(Meeting.contact_id == contact.id, Meeting.status == "scheduled")
+        .order_by(Meeting.at.desc())
+        .limit(1)
     )
-    moved_from = None
-    if meeting is not None:
-        moved_from = meeting.at
-        meeting.at = start
-        meeting.where = cmd.where or meeting.where
-        await n.cancel(ctx.session, ctx.member.id, [n.PREP, n.TIME_CHECK], ctx.now, meeting_id=meeting.id)
-    else:
+    moved_from: dt.datetime | None = None
+    unchanged = False
+    if meeting is None:
         meeting = Meeting(
             member_id=ctx.member.id, contact_id=contact.id, at=start, status="scheduled",
-            where=cmd.where, created_at=ctx.now,
+            where=cmd.where, created_at=ctx.now, sequence=0,
         )
         ctx.session.add(meeting)
-    await ctx.session.flush()
+        await ctx.session.flush()
+    else:
+        unchanged = meeting.at == start and (not cmd.where or cmd.where == meeting.where)
+        if not unchanged:
+            moved_from = meeting.at if meeting.at != start else None
+            meeting.at = start
+            if cmd.where:
+                meeting.where = cmd.where
+            meeting.sequence = (meeting.sequence or 0) + 1
+            await n.cancel(ctx.session, ctx.member.id, [n.PREP, n.TIME_CHECK], ctx.now, meeting_id=meeting.id)
     advance_status(contact, "scheduled")
     await n.cancel(ctx.session, ctx.member.id, [n.FOLLOW_UP], ctx.now, contact_id=contact.id)
     await touch(ctx, contact, ctx.now)
-    fields = [("When", fmt_when(start, ctx.tz) + (f" (moved from {fmt_when(moved_from, ctx.tz)})" if moved_from else ""))]
+    fields = [("When", fmt_when(start, ctx.tz))]
+    if moved_from is not None:
+        fields.append(("Was", fmt_when(moved_from, ctx.tz)))
     if meeting.where:
         fields.append(("Where", meeting.where))
-    prep_due = rules.prep(start, ctx.now, ctx.who)
-    if prep_due is not None:
-        nudge = await n.schedule(ctx.session, ctx.member, n.PREP, prep_due, ctx.now, ctx.default_tz,
-                                 contact_id=contact.id, meeting_id=meeting.id)
-        fields.append(("Prep kit", fmt_when(nudge.due_at, ctx.tz)))
-    check_due = rules.time_check(start, ctx.now)
-    if check_due is not None:
-        nudge = await n.schedule(ctx.session, ctx.member, n.TIME_CHECK, check_due, ctx.now, ctx.default_tz,
-                                 contact_id=contact.id, meeting_id=meeting.id)
-        fields.append(("Twenty-minute check", fmt_when(nudge.due_at, ctx.tz)))
+    prep_at: dt.datetime | None = None
+    if unchanged:
+        prep_at = await ctx.session.scalar(
+            select(Nudge.due_at).where(Nudge.meeting_id == meeting.id, Nudge.kind == n.PREP, Nudge.status.in_(n.OPEN))
+        )
+    else:
+        prep_due = rules.prep(start, ctx.now, ctx.who)
+        if prep_due is not None:
+            nudge = await n.schedule(ctx.session, ctx.member, n.PREP, prep_due, ctx.now, ctx.default_tz,
+                                     contact_id=contact.id, meeting_id=meeting.id)
+            prep_at = nudge.due_at
+            fields.append(("Prep kit", fmt_when(nudge.due_at, ctx.tz)))
+        check_due = rules.time_check(start, ctx.now)
+        if check_due is not None:
+            nudge = await n.schedule(ctx.session, ctx.member, n.TIME_CHECK, check_due, ctx.now, ctx.default_tz,
+                                     contact_id=contact.id, meeting_id=meeting.id)
+            fields.append(("Twenty-minute check", fmt_when(nudge.due_at, ctx.tz)))
+    ics_file = meeting_file(meeting, contact.name, ctx.tz, prep_at, ctx.config.links.domain, ctx.now)
+    if unchanged:
+        title = f"Your meeting with {contact.name} is already on the calendar then"
+    elif moved_from is not None or meeting.sequence:
+        title = f"Moved your meeting with {contact.name}"
+    else:
+        title = f"Meeting with {contact.name} is on the calendar" + (" (new contact)" if created else "")
     return Reply(
-        title=(f"Moved your meeting with {contact.name}" if moved_from else f"Meeting with {contact.name} is on the calendar")
-        + (" (new contact)" if created else ""),
+        title=title,
         fields=tuple(fields),
-        context="Ask for twenty minutes and keep to it. Be there ten minutes early, notebook in hand.",
+        files=(ics_file,),
+        context="Ask for twenty minutes and keep to it. Be there ten minutes early, notebook in hand. "
+        "Open meeting.ics to put it in your calendar; if it moves, schedule it again and the event moves too.",
     )
 
 

@@ -38,7 +38,8 @@ async def reached_out(ctx: Ctx, cmd: c.ReachedOut) -> Reply:
             raise UserError(f"{fmt_when(promised, ctx.tz)} has already passed; pick a time to come. Try: `{EXAMPLE}`", field="follow-up")
     contact, created = await find_contact(ctx, cmd.name, "reached-out", create=True)
     first = await ctx.session.scalar(select(Outreach.id).where(Outreach.contact_id == contact.id).limit(1)) is None
-    outreach = Outreach(member_id=ctx.member.id, contact_id=contact.id, at=at, via=cmd.via)
+    outreach = Outreach(member_id=ctx.member.id, contact_id=contact.id, at=at, via=cmd.via,
+                        follow_up_promised=promised is not None)
     ctx.session.add(outreach)
     await ctx.session.flush()
     # A newer outreach replaces the follow-ups of older ones to the same person.

@@ -170,3 +170,43 @@ async def test_forms_run_as_prompts_on_a_terminal(sqlite_engine, clock):
     assert "Who did you meet? (e.g. Jane Doe):" in text
     assert "Logged your meeting with Jane Doe" in text and "Tue 17 Nov 2026, 15:00 UTC" in text
     assert "Bob Li: new" in text and "Jane Doe (Acme): met" in text
+
+
+def test_import_a_linkedin_export_by_path_then_map_and_calendar(tmp_path):
+    from tests.network_files import NEWER_ROW, PNG_MAGIC, ROWS, VCARD, linkedin_csv
+
+    (tmp_path / "Connections.csv").write_bytes(linkedin_csv())
+    (tmp_path / "contacts.vcf").write_bytes(VCARD)
+    out = run_console(tmp_path, "import path: Connections.csv\ncontacts\n")
+    assert out.returncode == 0, out.stderr
+    assert "Ready to import Connections.csv" in out.stdout and "3 new contacts" in out.stdout
+    assert "No contacts yet" in out.stdout  # nothing before confirming
+    confirm = re.search(r"`press (import:confirm:\d+:[0-9a-f]+)`", out.stdout).group(1)
+
+    out = run_console(tmp_path, f"press {confirm}\npress {confirm}\ncontacts company: Acme\n")
+    assert "Imported Connections.csv" in out.stdout and "3 new contacts" in out.stdout
+    assert "Error: That import is no longer waiting" in out.stdout  # confirmed once only
+    assert "Your contacts at Acme (2)" in out.stdout
+
+    (tmp_path / "Connections.csv").write_bytes(linkedin_csv(*ROWS, NEWER_ROW))
+    out = run_console(tmp_path, f"import path: {tmp_path / 'Connections.csv'}\nimport path: ~/no/such/file.csv\n"
+                                "import path: contacts.vcf\n")
+    assert "1 new contact;" in out.stdout and "3 you already have" in out.stdout
+    assert "Error: There's no file at ~/no/such/file.csv." in out.stdout
+    assert "Ready to import contacts.vcf" in out.stdout  # the newer preview replaced the older one
+
+    out = run_console(tmp_path, "log Jane Doe when: yesterday 3pm\nmap\nscheduled Bob Li when: tomorrow 10am\ncalendar\n")
+    assert out.returncode == 0, out.stderr
+    assert f"wrote {tmp_path / 'rapport-network.png'}" in out.stdout
+    assert (tmp_path / "rapport-network.png").read_bytes().startswith(PNG_MAGIC)
+    assert (tmp_path / "meeting.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
+    assert re.search(r"Address: http://localhost:\d+/calendar/[A-Za-z0-9_-]{43}\.ics", out.stdout)
+
+
+def test_bad_files_are_refused_in_one_line_in_the_console(tmp_path):
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    (tmp_path / "export.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    out = run_console(tmp_path, "import path: photo.png\nimport path: export.zip\nimport path: .\n")
+    lines = [line for line in out.stdout.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 3, out.stdout
+    assert "isn't text" in lines[0] and "zip file" in lines[1] and "is a folder" in lines[2]

@@ -26,6 +26,10 @@ BAD = [
     ("snooze 1 for: forever", "as a length of time"),
     ("skip 999", "no nudge #999"),
     ("reached-out Jane follow-up: yesterday", "has already passed"),
+    ("calendar later", "accepts only `reset`"),
+    ("map Jane", "`map` takes no arguments"),
+    ("contacts company:", "`company:` needs a value"),
+    ("import path: /no/such/file.csv", "Check the path"),
 ]
 
 

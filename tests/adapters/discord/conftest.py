@@ -34,9 +34,9 @@ def text_of(message: dict) -> str:
 
 
 def buttons_of(message: dict) -> dict[str, str]:
-    """label -> custom id, for every button on the message."""
+    """label -> custom id (a link button's URL), for every button on the message."""
     return {
-        b["label"]: b["custom_id"]
+        b["label"]: b.get("custom_id") or b.get("url")
         for row in message.get("components", [])
         for b in row.get("components", [])
         if b.get("type") == 2

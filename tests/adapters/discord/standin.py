@@ -32,7 +32,7 @@ EPHEMERAL = 64
 MANAGE_GUILD = 1 << 5
 MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16)  # view, send, embed, attach, history
 APP_PERMISSIONS = MEMBER_PERMISSIONS | (1 << 36) | (1 << 38)
-OPTION_TYPES = {"sub": 1, "group": 2, "string": 3, "integer": 4, "boolean": 5, "user": 6, "channel": 7}
+OPTION_TYPES = {"sub": 1, "group": 2, "string": 3, "integer": 4, "boolean": 5, "user": 6, "channel": 7, "attachment": 11}
 
 
 def now_iso() -> str:
@@ -209,6 +209,7 @@ class DiscordStandIn:
         self.dms_closed: set[int] = set()
         self.sent: dict[str, Sent] = {}
         self.modals: dict[str, dict] = {}  # custom id -> the modal last opened with it
+        self.cdn: dict[str, bytes] = {}  # attachment id -> the bytes a member attached
         self.connections: list[Connection] = []
         self.identifies = 0
         self.identify_payloads: list[dict] = []  # what each IDENTIFY said (shard, intents...)
@@ -250,6 +251,17 @@ class DiscordStandIn:
         self.guilds.append(guild)
         return guild
 
+    def attachment(self, filename: str, content: bytes, *, size: int | None = None, content_type: str = "text/csv") -> dict:
+        """A file a member attaches to a command option, served from the stand-in's "CDN"
+        (no token needed, as on Discord's)."""
+        attachment_id = str(self.next_id())
+        self.cdn[attachment_id] = content
+        url = f"http://127.0.0.1:{self.port}/attachments/{attachment_id}/{filename}"
+        return {
+            "id": attachment_id, "filename": filename, "size": len(content) if size is None else size,
+            "url": url, "proxy_url": url, "content_type": content_type, "ephemeral": True,
+        }
+
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v10"
@@ -261,6 +273,7 @@ class DiscordStandIn:
     async def start(self) -> None:
         app = web.Application(middlewares=[self._middleware])
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/attachments/{id}/{filename}", self._cdn)
         api = "/api/v10"
         routes = [
             ("GET", "/oauth2/applications/@me", self._application),
@@ -386,6 +399,9 @@ class DiscordStandIn:
             if spec["type"] == OPTION_TYPES["user"]:
                 option["value"] = str(value.id)
                 self._resolve(resolved, value, guild)
+            elif spec["type"] == OPTION_TYPES["attachment"]:
+                option["value"] = value["id"]
+                resolved.setdefault("attachments", {})[value["id"]] = value
             elif spec["type"] == OPTION_TYPES["channel"]:
                 option["value"] = value["id"]
                 resolved.setdefault("channels", {})[value["id"]] = {
@@ -535,7 +551,7 @@ class DiscordStandIn:
                     response = answer(fault.body, fault.status, fault.headers)
                     break
             else:
-                public = path.startswith(("/interactions/", "/webhooks/"))
+                public = path.startswith(("/interactions/", "/webhooks/", "/attachments/"))
                 if not public and request.headers.get("Authorization") != f"Bot {self.token}":
                     response = answer({"message": "401: Unauthorized", "code": 0}, 401)
                 else:
@@ -545,6 +561,12 @@ class DiscordStandIn:
         call.status = response.status
         self.activity.set()
         return response
+
+    async def _cdn(self, request: web.Request) -> web.Response:
+        content = self.cdn.get(request.match_info["id"])
+        if content is None:
+            return answer({"message": "404: Not Found", "code": 0}, 404)
+        return web.Response(body=content, content_type="application/octet-stream")
 
     async def _unknown(self, request: web.Request) -> web.Response:
         return answer({"message": "404: Not Found", "code": 0}, 404)

@@ -67,8 +67,9 @@ async def test_every_verb_answers_ephemerally(standin, start_bot):
     assert "Snoozed #" + ids[2] in (await say(standin, alice, guild, "snooze", {"id": ids[2], "for": "2 days"}))[0]
 
     text, message = await say(standin, alice, guild, "export")
-    assert "Your data export" in text
-    assert [a["filename"].rsplit(".", 1)[1] for a in message["attachments"]] == ["json", "csv", "csv"]
+    assert "Your data export" in text and "in your DMs" in text and not message["attachments"]
+    dm = next(m for m in standin.dm_messages(alice) if "Your data export" in text_of(m))  # files stay in the DM
+    assert [a["filename"].rsplit(".", 1)[1] for a in dm["attachments"]] == ["json", "csv", "csv"]
 
     text, message = await say(standin, alice, guild, "forget-me")
     assert "Delete all your Rapport data?" in text and buttons_of(message)["Yes, delete everything"] == "forget:confirm"
@@ -216,7 +217,7 @@ async def test_slow_work_is_deferred_then_the_reply_edited_in(standin, start_bot
     answer = await standin.answer_to(sent)
     assert [c["type"] for c in sent.callbacks] == [5]
     assert sent.callbacks[0]["data"]["flags"] & EPHEMERAL
-    assert "Your data export" in text_of(answer.message) and len(answer.message["attachments"]) == 3
+    assert "Your data export" in text_of(answer.message) and "in your DMs" in text_of(answer.message)
     assert standin.calls_to("PATCH", rf"/webhooks/\d+/{sent.token}/messages/@original")
 
     # Too late for a modal once deferred: the member is told how to go on instead.

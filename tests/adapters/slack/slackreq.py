@@ -160,6 +160,16 @@ class SlackSender:
     async def event(self, event: dict, team: str = "T1", event_id: str | None = None, **kw) -> Answer:
         return await self.post(self.event_body(event, team, event_id), "application/json", **kw)
 
+    async def share_file(self, file: dict, user: str = "U1", team: str = "T1", channel_type: str = "im",
+                         channel: str | None = None, **extra) -> Answer:
+        """A file dropped into a conversation: the ``message`` event (subtype ``file_share``)."""
+        event = {
+            "type": "message", "subtype": "file_share", "text": "", "files": [file], "user": user, "upload": False,
+            "ts": f"{time.time():.6f}", "channel": channel or f"D{user}", "channel_type": channel_type,
+            "event_ts": f"{time.time():.6f}", **extra,
+        }
+        return await self.event(event, team)
+
     async def open_home(self, user: str = "U1", team: str = "T1", **kw) -> Answer:
         return await self.event({"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home",
                                  "event_ts": f"{time.time():.6f}"}, team, **kw)

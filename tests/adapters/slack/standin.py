@@ -3,8 +3,11 @@
 Point the app at it with ``SLACK_API_URL=standin.api_url``. It answers the methods Rapport
 uses: auth.test, users.info, conversations.open, chat.postMessage, chat.postEphemeral,
 chat.update, views.open/push/update/publish, files.getUploadURLExternal + the upload URL +
-files.completeUploadExternal, oauth.v2.access, apps.connections.open (with a Socket Mode
-websocket), and it is also where ``response_url`` posts land (``standin.response_url()``).
+files.completeUploadExternal, files.info, oauth.v2.access, apps.connections.open (with a Socket Mode
+websocket), and it is also where ``response_url`` posts land (``standin.response_url()``). Files members
+shared (``add_file``) are served at their ``url_private_download`` to a request carrying a
+bot token of the file's workspace (``Authorization: Bearer``), as Slack does; any other
+request gets Slack's HTML sign-in page.
 
 Faults on demand, each optionally only for calls matching ``when`` (e.g. one channel):
 ``rate_limit(method, retry_after)`` answers the next call with a 429 and a Retry-After
@@ -67,6 +70,7 @@ class SlackStandIn:
         self.users: dict[str, dict] = {}  # user id -> users.info "user"
         self.oauth_codes: dict[str, str] = {}  # code -> team id (oauth.v2.access)
         self.uploads: dict[str, bytes] = {}
+        self.shared: dict[str, tuple[dict, bytes]] = {}  # file id -> (file object, content)
         self._faults: dict[str, list[tuple[int, dict, dict, Callable[[Call], bool] | None]]] = {}
         self._delays: dict[str, list[tuple[float, Callable[[Call], bool] | None]]] = {}
         self.in_flight: list[Call] = []
@@ -99,6 +103,19 @@ class SlackStandIn:
         }
         self.users[user_id] = user
         return user
+
+    def add_file(self, team_id: str, user_id: str, name: str, content: bytes, *, size: int | None = None,
+                 mimetype: str = "text/csv") -> dict:
+        """A file ``user_id`` shared; returns its file object as events carry it."""
+        file_id = f"F{next(self._ids)}"
+        url = f"{self.base}/files-pri/{team_id}-{file_id}/download/{name}"
+        file = {
+            "id": file_id, "name": name, "title": name, "mimetype": mimetype, "filetype": name.rsplit(".", 1)[-1],
+            "user": user_id, "size": len(content) if size is None else size, "mode": "hosted",
+            "url_private": url.replace("/download/", "/"), "url_private_download": url, "is_external": False,
+        }
+        self.shared[file_id] = (dict(file, team=team_id), content)
+        return file
 
     def rate_limit(self, method: str, retry_after: int = 1, times: int = 1,
                    when: Callable[[Call], bool] | None = None) -> None:
@@ -189,6 +206,7 @@ class SlackStandIn:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{key}/download/{name}", self._download)
         app.router.add_post("/respond/{key}", self._respond)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
@@ -258,6 +276,17 @@ class SlackStandIn:
         self._record(Call("upload", {"file_id": file_id, "length": len(data)}))
         return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
 
+    async def _download(self, request: web.Request) -> web.Response:
+        team_id, _, file_id = request.match_info["key"].partition("-")
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or None
+        call = self._record(Call("download", {"file_id": file_id}, token, self.tokens.get(token or "")))
+        found = self.shared.get(file_id)
+        if found is None or found[0]["team"] != team_id or call.team != team_id:
+            call.ok = False
+            # What Slack answers a download without a token that may read the file.
+            return web.Response(text="<!DOCTYPE html><html><title>Slack</title>Sign in</html>", content_type="text/html")
+        return web.Response(body=found[1], content_type=found[0]["mimetype"])
+
     async def _respond(self, request: web.Request) -> web.Response:
         payload = await request.json()
         self._record(Call("response_url", {"key": request.match_info["key"], **payload}))
@@ -317,6 +346,12 @@ class SlackStandIn:
     def _m_files_completeUploadExternal(self, call: Call) -> dict:
         files = call.params.get("files") or []
         return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+
+    def _m_files_info(self, call: Call) -> dict:
+        found = self.shared.get(call.params.get("file", ""))
+        if found is None or found[0]["team"] != call.team:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": {k: v for k, v in found[0].items() if k != "team"}}
 
     def _m_oauth_v2_access(self, call: Call) -> dict:
         team = self.oauth_codes.get(call.params.get("code", ""))

@@ -30,7 +30,14 @@ def items_under(text: str, key: str) -> list[str]:
 def test_scopes_events_and_command_match_the_app():
     text = MANIFEST.read_text()
     assert items_under(text, "bot") == list(SCOPES)
-    assert items_under(text, "bot_events") == ["app_home_opened", "user_change", "app_uninstalled", "tokens_revoked"]
+    assert items_under(text, "bot_events") == ["app_home_opened", "user_change", "app_uninstalled", "tokens_revoked", "message.im"]
     assert "- command: /rapport" in text and re.search(r"^\s+should_escape: true", text, re.M)
     assert re.search(r"^\s+home_tab_enabled: true", text, re.M) and re.search(r"^\s+messages_tab_enabled: true", text, re.M)
     assert re.search(r"interactivity:\n\s+is_enabled: true", text)
+
+
+def test_importing_a_shared_file_has_what_it_needs():
+    """message.im needs im:history to arrive, and the download needs files:read."""
+    text = MANIFEST.read_text()
+    assert "message.im" in items_under(text, "bot_events")
+    assert {"im:history", "files:read", "files:write"} <= set(items_under(text, "bot"))
