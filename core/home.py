@@ -32,7 +32,7 @@ async def home_reply(session: AsyncSession, member: Member | None, now: dt.datet
         )
     tz = member_zone(member, default_tz)
     nudges = list(
-        (
+
             await session.execute(
                 select(Nudge, ContactRow.name)
                 .outerjoin(ContactRow, ContactRow.id == Nudge.contact_id)
@@ -40,10 +40,10 @@ async def home_reply(session: AsyncSession, member: Member | None, now: dt.datet
                 .order_by(Nudge.due_at)
                 .limit(NUDGES_SHOWN + 1)
             )
-        ).tuples()
+
     )
     coming = list(
-        (
+
             await session.execute(
                 select(Meeting, ContactRow.name)
                 .join(ContactRow, ContactRow.id == Meeting.contact_id)
@@ -51,10 +51,10 @@ async def home_reply(session: AsyncSession, member: Member | None, now: dt.datet
                 .order_by(Meeting.at)
                 .limit(MEETINGS_SHOWN)
             )
-        ).tuples()
+
     )
     recent = list(
-        (
+
             await session.execute(
                 select(Meeting, ContactRow.name)
                 .join(ContactRow, ContactRow.id == Meeting.contact_id)
@@ -62,7 +62,7 @@ async def home_reply(session: AsyncSession, member: Member | None, now: dt.datet
                 .order_by(Meeting.at.desc())
                 .limit(MEETINGS_SHOWN)
             )
-        ).tuples()
+
     )
     sections: list[Section] = []
     goal = member.goal or "No goal yet. Say in one line what you're looking for: `/rapport goal <your goal>`"

@@ -197,9 +197,10 @@ def test_import_a_linkedin_export_by_path_then_map_and_calendar(tmp_path):
 
     out = run_console(tmp_path, "log Jane Doe when: yesterday 3pm\nmap\nscheduled Bob Li when: tomorrow 10am\ncalendar\n")
     assert out.returncode == 0, out.stderr
-    assert f"wrote {tmp_path / 'rapport-network.png'}" in out.stdout
-    assert (tmp_path / "rapport-network.png").read_bytes().startswith(PNG_MAGIC)
-    assert (tmp_path / "meeting.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
+    saved = tmp_path / "rapport-exports"
+    assert f"Saved in {saved}/:\n  rapport-network.png" in out.stdout
+    assert (saved / "rapport-network.png").read_bytes().startswith(PNG_MAGIC)
+    assert (saved / "meeting.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
     assert re.search(r"Address: http://localhost:\d+/calendar/[A-Za-z0-9_-]{43}\.ics", out.stdout)
 
 

@@ -114,7 +114,7 @@ async def test_logging_a_scheduled_meeting_closes_it(core, alice, sessionmaker, 
 async def test_a_second_date_moves_the_meeting(core, alice, sessionmaker, clock):
     await ok(core, alice, "scheduled Jane when: tomorrow 12:30")
     reply = await ok(core, alice, "scheduled Jane when: 2026-11-20 09:00")
-    assert "Moved your meeting with Jane" in reply.title and "moved from Thu 19 Nov 2026, 12:30 UTC" in plain_text(reply)
+    assert "Moved your meeting with Jane" in reply.title and "Was: Thu 19 Nov 2026, 12:30 UTC" in plain_text(reply)
     kinds = [x.kind for x in await nudges_of(sessionmaker, "alice")]
     assert kinds.count("prep") == 1 and kinds.count("time-check") == 1
 
