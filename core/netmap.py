@@ -241,7 +241,7 @@ STYLE = {
 OWED_COLOUR = "#D55E00"
 REFERRAL_COLOUR = "#0072B2"
 KNOWN_COLOUR = "#c5ccd3"
-OWED_RING = 2.6  # the red ring's area, as a multiple of its node's
+OWED_RING = 2.6  # the owed ring's area, as a multiple of its node's
 OUTLINE = "#6c757d"
 
 
@@ -250,7 +250,7 @@ def render_png(graph: nx.DiGraph, title: str) -> bytes:
 
     Deterministic: the same graph gives the same picture. The member is in the middle;
     met, reached-out and not-yet-contacted contacts differ in colour and shape; referral
-    edges are arrows; a thank-you owed is a red ring; a legend explains it all. Labels go
+    edges are arrows; a thank-you owed is an orange ring; a legend explains it all. Labels go
     where they cover no other label, node or arrow; in a crowded picture a label that isn't
     important is left out rather than squeezed in. Uses matplotlib's Agg backend and its
     object API (no pyplot figure manager), so nothing is left open between calls.

@@ -307,7 +307,7 @@ def map_caption(contacts: Sequence[netmap.MapContact]) -> str:
     owed = sum(1 for x in contacts if x.thank_you_owed)
     text = f"{len(contacts):,} contacts: {met} met, {reached} reached out, {len(contacts) - met - reached:,} not contacted yet."
     if owed:
-        text += f" {owed} thank-you{'s' if owed != 1 else ''} owed (ringed in red)."
+        text += f" {owed} thank-you{'s' if owed != 1 else ''} owed (ringed in orange)."
     return text
 
 

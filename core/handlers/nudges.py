@@ -73,7 +73,8 @@ async def list_nudges(ctx: Ctx, cmd: c.Nudges) -> Reply:
     return Reply(
         title=f"Your nudges ({len(rows)} open)",
         sections=tuple(sections),
-        context="`/rapport done 12`, `/rapport snooze 12 for: 2 days`, `/rapport skip 12`",
+        context=(f"`/rapport done {rows[0][0].id}` when you've done it, `/rapport snooze {rows[0][0].id} for: 2 days` "
+                 f"to see it later, `/rapport skip {rows[0][0].id}` if it isn't needed") if rows else "",
     )
 
 
