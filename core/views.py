@@ -11,8 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
+from core.rules import MemberSettings
 
-class MemberInfo(Protocol):
+
+class MemberInfo(MemberSettings, Protocol):
+    """A member as the renderers read it: the rules' settings plus who they are."""
+
     @property
     def id(self) -> int: ...
     @property
@@ -25,16 +29,6 @@ class MemberInfo(Protocol):
     def display_name(self) -> str | None: ...
     @property
     def goal(self) -> str | None: ...
-    @property
-    def tz(self) -> str | None: ...
-    @property
-    def platform_tz(self) -> str | None: ...
-    @property
-    def quiet_start(self) -> str | None: ...
-    @property
-    def quiet_end(self) -> str | None: ...
-    @property
-    def stay_in_touch_days(self) -> int | None: ...
     @property
     def dm_channel_id(self) -> str | None: ...
     @property
