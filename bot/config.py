@@ -105,10 +105,6 @@ class Settings(BaseSettings):
                     f"RAPPORT_ADMINS: {entry!r} doesn't say which community; write slack:<team>:<user>, "
                     "discord:<server>:<user> or console:local:<user> (e.g. slack:T123:U456)."
                 )
-        if self.slack_oauth and not (self.secret_key or "").strip():
-            raise ConfigError(
-                "Slack OAuth stores workspace tokens encrypted: set RAPPORT_SECRET_KEY (a long random string)."
-            )
         if self.slack_enabled:
             if not self.slack_signing_secret and not self.slack_app_token:
                 raise ConfigError(
@@ -122,6 +118,10 @@ class Settings(BaseSettings):
                 ):
                     if not value:
                         raise ConfigError(f"Slack OAuth is half-configured: {name} is missing.")
+                if not (self.secret_key or "").strip():
+                    raise ConfigError(
+                        "Slack OAuth stores workspace tokens encrypted: set RAPPORT_SECRET_KEY (a long random string)."
+                    )
             elif not self.slack_bot_token:
                 raise ConfigError(
                     "Slack is half-configured: SLACK_BOT_TOKEN is missing "
