@@ -150,6 +150,22 @@ def test_a_fernet_key_is_used_as_is_and_any_other_string_is_derived():
     assert Vault([key]).seal(sealed) == sealed  # sealing twice changes nothing
 
 
+async def test_the_token_key_and_the_dashboard_key_differ_though_one_secret_seeds_both():
+    import base64
+    import datetime as dt
+
+    from cryptography.fernet import Fernet
+
+    from core.clock import FakeClock
+    from core.dashboard import Dashboard
+
+    clock = FakeClock(dt.datetime(2026, 11, 18, 15, 0, tzinfo=dt.UTC))
+    for secret in ("correct horse battery staple", Fernet.generate_key().decode()):
+        cookie_key = await Dashboard(None, clock, secret_key=secret).signing_key()  # type: ignore[arg-type]
+        token_key = base64.urlsafe_b64decode(fernet_key(secret))
+        assert len(cookie_key) == len(token_key) == 32 and cookie_key != token_key
+
+
 # --- RAPPORT_ADMINS names the community ---------------------------------------------------
 
 
