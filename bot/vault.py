@@ -11,6 +11,11 @@ sealed with the new key; ``rapport secrets rotate`` re-seals every stored token 
 
 Tokens stored as they were before encryption (they start with ``xox``) are still read, and
 ``rapport secrets rotate`` seals them.
+
+Size: a sealed bot token (``xoxb-``, about 57 characters) is 164 characters, within the
+``String(200)`` columns of slack-sdk's tables (migration 0002) for tokens up to 79
+characters. Slack's token rotation (off in deploy/slack-manifest.yml) issues longer tokens;
+turning it on needs wider columns first.
 """
 
 from __future__ import annotations
