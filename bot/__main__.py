@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("action", choices=["upgrade"])
     discord = sub.add_parser("discord", help="Discord tasks")
     discord.add_argument("action", choices=["invite-url"])
+    secrets = sub.add_parser("secrets", help="stored secrets: re-encrypt Slack tokens with a new RAPPORT_SECRET_KEY")
+    secrets.add_argument("action", choices=["rotate"])
     args = parser.parse_args(argv)
 
     try:
@@ -55,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_upgrade())
         print("database is up to date")
         return 0
+    if args.cmd == "secrets":
+        return rotate_secrets(settings)
     if args.cmd == "discord":
         from adapters.discord.invite import invite_url
 
@@ -70,6 +74,36 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, StartupError) as err:
         print(f"rapport: {err}", file=sys.stderr)
         return 2
+    return 0
+
+
+def rotate_secrets(settings) -> int:
+    """``rapport secrets rotate``: re-encrypts every stored Slack token with RAPPORT_SECRET_KEY,
+    opening them with it or any key in RAPPORT_SECRET_KEY_OLD (tokens stored unencrypted by
+    older versions are encrypted too)."""
+    from bot.slack_store import rotate_tokens
+    from bot.vault import VaultError
+    from core.db import Database, make_engine, upgrade
+
+    if not (settings.secret_key or "").strip():
+        print("rapport: secrets rotate needs the new key in RAPPORT_SECRET_KEY "
+              "(and the old one in RAPPORT_SECRET_KEY_OLD).", file=sys.stderr)
+        return 2
+
+    async def _rotate() -> int:
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            return await rotate_tokens(Database(engine), settings.secret_keys)
+        finally:
+            await engine.dispose()
+
+    try:
+        changed = asyncio.run(_rotate())
+    except VaultError as err:
+        print(f"rapport: {err}; nothing was changed.", file=sys.stderr)
+        return 2
+    print(f"re-encrypted {changed} stored token{'' if changed == 1 else 's'} with RAPPORT_SECRET_KEY")
     return 0
 
 

@@ -145,7 +145,7 @@ class App:
 
         assert self.db is not None, "call open() first"
         assert self.settings.slack_client_id, "Slack OAuth is not configured"
-        return slack_stores(self.db, self.settings.slack_client_id)
+        return slack_stores(self.db, self.settings.slack_client_id, self.settings.secret_keys)
 
     def start_dispatch(self) -> None:
         """Runs a sweep now (nudges that fell due while the bot was down) and every interval."""

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A RAPPORT_ADMINS entry: platform, community (team, server or "local") and user.
+ADMIN_ENTRY = re.compile(r"(slack|discord|console):[^:\s]+:[^:\s]+")
 
 
 class ConfigError(Exception):
@@ -26,6 +30,8 @@ class Settings(BaseSettings):
     admins: str = Field("", alias="RAPPORT_ADMINS")
     public_url: str | None = Field(None, alias="RAPPORT_PUBLIC_URL")
     secret_key: str | None = Field(None, alias="RAPPORT_SECRET_KEY")
+    # Old keys (comma-separated) still accepted for stored tokens until `rapport secrets rotate`.
+    secret_key_old: str | None = Field(None, alias="RAPPORT_SECRET_KEY_OLD")
     log_format: Literal["text", "json"] = Field("text", alias="RAPPORT_LOG_FORMAT")
     # How long a claimed nudge stays this process's before another may claim it (a crash
     # between claim and mark). Short in the multi-process tests, minutes in production.
@@ -72,6 +78,14 @@ class Settings(BaseSettings):
         return frozenset(a.strip() for a in self.admins.split(",") if a.strip())
 
     @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """The keys for stored tokens: ``RAPPORT_SECRET_KEY`` (seals), then the old ones (open)."""
+        from bot.vault import split_keys
+
+        new = (self.secret_key or "").strip()
+        return ((new,) if new else ()) + split_keys(self.secret_key_old)
+
+    @property
     def slack_oauth(self) -> bool:
         return bool(self.slack_client_id or self.slack_client_secret)
 
@@ -85,6 +99,12 @@ class Settings(BaseSettings):
 
     def check(self) -> None:
         """Stops a half-configured platform with a message naming what is missing."""
+        for entry in sorted(self.admin_ids):
+            if not ADMIN_ENTRY.fullmatch(entry):
+                raise ConfigError(
+                    f"RAPPORT_ADMINS: {entry!r} doesn't say which community; write slack:<team>:<user>, "
+                    "discord:<server>:<user> or console:local:<user> (e.g. slack:T123:U456)."
+                )
         if self.slack_enabled:
             if not self.slack_signing_secret and not self.slack_app_token:
                 raise ConfigError(
@@ -98,6 +118,10 @@ class Settings(BaseSettings):
                 ):
                     if not value:
                         raise ConfigError(f"Slack OAuth is half-configured: {name} is missing.")
+                if not (self.secret_key or "").strip():
+                    raise ConfigError(
+                        "Slack OAuth stores workspace tokens encrypted: set RAPPORT_SECRET_KEY (a long random string)."
+                    )
             elif not self.slack_bot_token:
                 raise ConfigError(
                     "Slack is half-configured: SLACK_BOT_TOKEN is missing "

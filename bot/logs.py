@@ -9,7 +9,10 @@ What never reaches a log line, in either format: tokens and secrets (Slack ``xox
 tokens, Discord bot tokens, ``Bearer`` and ``Bot`` authorization values, signing secrets are
 masked wherever they appear, tracebacks included), and member text: the code logs verbs and
 ids, not notes or drafts, and SQL errors are logged without their parameters (the engine is
-made with ``hide_parameters=True``).
+made with ``hide_parameters=True``) or the values PostgreSQL and asyncpg quote back in them
+(``core.db.scrub_error`` takes out ``DETAIL: Failing row contains (...)`` and the like before
+any handler sees the error). ``tests/ops/test_logs_private.py`` makes a command fail in the
+database with marked text and looks for the marks in every log format.
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ class Config:
 
     default_tz: str = "UTC"
     #: Extra organizers, each with its community: ``slack:T123:U456``, ``discord:<guild>:<user>``,
-    #: ``console::<name>``. A bare id (older configurations) counts in every community.
+    #: ``console:local:<name>``. An id alone counts nowhere (start-up refuses one: an id is
+    #: not an organizer in every community that happens to have it).
     admins: frozenset[str] = frozenset()
     #: The bot's HTTP listener as members reach it (calendar and map links, calendar UIDs).
     #: One mutable object shared with the dispatcher: the wiring sets its URL once it listens.
@@ -35,7 +36,7 @@ class Config:
         if actor.is_organizer:
             return True
         scoped = f"{actor.platform}:{actor.workspace_id}:{actor.user_id}"
-        return scoped in self.admins or actor.user_id in self.admins
+        return scoped in self.admins
 
 
 @dataclass

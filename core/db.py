@@ -7,6 +7,7 @@ are found through the package, so the bot runs from any working directory.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -31,12 +32,48 @@ MIGRATION_LOCK = 0x72617070_6F7274
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
+# asyncpg names the value it couldn't encode: "invalid input for query argument $1: 'text' (...)".
+_VALUE_IN_ERROR = re.compile(r"(invalid input for query argument [^:\n]*: ).*")
+
+
+def scrub_error(exc: BaseException | None) -> None:
+    """Takes the data out of a database error and the errors it was raised from, in place, so
+    a logged traceback names the statement and the constraint but no value: PostgreSQL's
+    ``DETAIL`` (``Failing row contains (...)``, ``Key (name)=(...)``) and asyncpg's copy of a
+    value it couldn't send."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if getattr(exc, "detail", None):
+            try:
+                exc.detail = None  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
+        if exc.args and isinstance(exc.args[0], str):
+            hidden = _VALUE_IN_ERROR.sub(r"\1[value hidden]", exc.args[0])
+            if hidden != exc.args[0]:
+                exc.args = (hidden, *exc.args[1:])
+        exc = exc.__cause__ or exc.__context__
+
+
+def _scrub_errors(context: ExceptionContext) -> None:
+    scrub_error(context.original_exception)
+    scrub_error(context.sqlalchemy_exception)
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Creates the async engine; on SQLite turns on WAL, foreign keys and a busy timeout.
 
-    SQL errors never carry their parameters (``hide_parameters``): an error logged about a
-    statement must not put a member's notes or a stored token into the log."""
+    SQL errors never carry member data into a log: not their parameters (``hide_parameters``)
+    and not the values the database quotes back (:func:`scrub_error`), so an error logged
+    about a statement doesn't put a member's notes or a stored token into the log."""
     kwargs.setdefault("hide_parameters", True)
+    engine = _make_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "handle_error", _scrub_errors)
+    return engine
+
+
+def _make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -33,7 +33,7 @@ else:
     url = config.get_main_option("sqlalchemy.url")
     # Offline tooling (autogenerate) uses a sync driver.
     url = url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = create_engine(url, poolclass=pool.NullPool, hide_parameters=True)  # no member data in errors
     with engine.connect() as conn:
         _run(conn)
         conn.commit()

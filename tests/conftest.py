@@ -82,7 +82,7 @@ def sessionmaker(db):
 
 @pytest.fixture
 def core(db, clock):
-    return Rapport(db, clock, default_tz="UTC", admins=frozenset({"ORG1"}))
+    return Rapport(db, clock, default_tz="UTC", admins=frozenset({"console:local:ORG1"}))
 
 
 @pytest.fixture

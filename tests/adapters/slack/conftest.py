@@ -33,6 +33,7 @@ from tests.adapters.slack.standin import SlackStandIn
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES_URL")
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-standin-T1"
+SECRET_KEY = "test-secret-key-for-stored-tokens"
 T1, T2 = "T1", "T2"
 
 
@@ -118,13 +119,19 @@ async def standin():
 
 @pytest.fixture
 async def start_slack_app(standin, backend, tmp_path):
-    """Starts an app; options: ``oauth``, ``socket_mode``, ``signing_secret``, ``interval``."""
+    """Starts an app; options: ``oauth``, ``socket_mode``, ``signing_secret``, ``interval``,
+    ``database_url`` (another app's, to restart on it), ``secret_key``, ``secret_key_old``,
+    ``admins`` (RAPPORT_ADMINS)."""
     started: list[SlackHarness] = []
     databases: list[str] = []
 
     async def start(*, oauth: bool = False, socket_mode: bool = False, interval: float = 0.2,
-                    signing_secret: bool = True) -> SlackHarness:
-        if backend == "postgres":
+                    signing_secret: bool = True, database_url: str | None = None,
+                    secret_key: str = SECRET_KEY, secret_key_old: str | None = None,
+                    admins: str = "") -> SlackHarness:
+        if database_url:
+            url = database_url
+        elif backend == "postgres":
             name, url = await _pg_database()
             databases.append(name)
         else:
@@ -136,8 +143,10 @@ async def start_slack_app(standin, backend, tmp_path):
             RAPPORT_DISPATCH_INTERVAL=interval,
             RAPPORT_HTTP_HOST="127.0.0.1",
             RAPPORT_HTTP_PORT=port,
-            RAPPORT_ADMINS="",
+            RAPPORT_ADMINS=admins,
             RAPPORT_DEFAULT_TZ="UTC",
+            RAPPORT_SECRET_KEY=secret_key,
+            RAPPORT_SECRET_KEY_OLD=secret_key_old,
             SLACK_BOT_TOKEN=None if oauth else TOKEN,
             SLACK_SIGNING_SECRET=SECRET if signing_secret else None,
             SLACK_APP_TOKEN="xapp-standin" if socket_mode else None,
