@@ -52,6 +52,10 @@ async def test_a_user_of_another_server_is_neither_asked_nor_dmed(standin, start
     assert standin.calls_to("GET", rf"/guilds/{alumni.id}/members/{sam.id}")[-1].status == 404
     text = await say(standin, alice, alumni, "intro", {"what": f"<@{sam.id}> about design"})
     assert text.startswith("I can only reach people in this community"), text
+    # A bot of this server, typed or resolved by Discord, is no member either.
+    for resolve in ((), (robot,)):
+        text = await say(standin, alice, alumni, "add", {"name": "Bob Li", "referred-by": f"<@{robot.id}>"}, resolve=resolve)
+        assert text.startswith("I can only reach people in this community"), text
 
     await bot.app.sweep_now()
     assert str(sam.id) not in await members(engine) and str(robot.id) not in await members(engine)
