@@ -52,14 +52,17 @@ def render(reply: Reply) -> str:
 
 
 def _names_members(line: str) -> bool:
-    """Whether the line's verb takes a member (``intro @carol``, ``referred-by: @carol``),
-    so an unknown ``@name`` there is a mistake rather than text."""
+    """Whether the line's verb takes a member (``intro @carol``, ``log @carol``,
+    ``referred-by: @carol``), so an unknown ``@name`` there is a mistake rather than text."""
     try:
         verb, _ = split_verb(line)
     except UserError:
         return False
     spec = SPECS.get(verb)
-    return spec is not None and (spec.alternative is not None or any(k.kind == "contact" for k in spec.keys))
+    if spec is None:
+        return False
+    keys = (spec.subject, spec.alternative, *spec.keys)
+    return any(k is not None and k.kind in ("contact", "member") for k in keys)
 
 
 def _import_path(line: str) -> str | None:

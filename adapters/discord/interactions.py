@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 from zoneinfo import available_timezones
@@ -73,9 +73,8 @@ class Interactions:
             await self._answer(interaction, _ready(NO_SERVER))
             return
         pressed = str((interaction.data or {}).get("custom_id", ""))
-        await self._answer(
-            interaction, self.core.press(actor, action_id), forms=True, stamp=_stamp(interaction, actor), pressed=pressed
-        )
+        work = self._stamped(interaction, actor, lambda: self.core.press(actor, action_id))
+        await self._answer(interaction, work, forms=True, stamp=_stamp(interaction, actor), pressed=pressed)
 
     async def on_submit(self, interaction: discord.Interaction, form_id: str, workspace_id: str | None, values: dict[str, str]) -> None:
         """A modal submission: ``values`` by field key.
@@ -88,7 +87,17 @@ class Interactions:
         if actor is None:
             await self._answer(interaction, _ready(NO_SERVER))
             return
-        await self._answer(interaction, self.core.submit(actor, form_id, values), stamp=_stamp(interaction, actor))
+        work = self._stamped(interaction, actor, lambda: self.core.submit(actor, form_id, values))
+        await self._answer(interaction, work, stamp=_stamp(interaction, actor))
+
+    async def _stamped(self, interaction: discord.Interaction, actor: Actor, work: Callable[[], Awaitable[Reply]]) -> Reply:
+        """Runs ``work``; in a DM, only for a member of the server the button or form is
+        stamped with. The stamp is an id in a custom id and proves nothing by itself: Rapport
+        DMs only members, so a press from someone it doesn't know in that server is refused
+        (without saying whether the server uses Rapport), and no member row is made there."""
+        if interaction.guild_id is None and not await self.core.is_member(PLATFORM, actor.workspace_id, actor.user_id):
+            return NO_SERVER
+        return await work()
 
     async def complete(self, interaction: discord.Interaction, what: Completion, current: str) -> list[app_commands.Choice[str]]:
         """Autocomplete: the member's contact names, IANA time zones, or verbs (for help)."""

@@ -29,6 +29,20 @@ NOT_A_MEMBER = (
 QUALIFIED = re.compile(r"^(.*?)\s*\(([^)]+)\)\s*$")
 
 
+#: Row ids are 32-bit integers on PostgreSQL: anything past that names no row.
+ROW_ID_MAX = 2**31 - 1
+
+
+def row_id(text: str) -> int | None:
+    """The row id a member sent (``12`` in ``done 12``, ``#12``, a button's ``nudge:done:12``),
+    or None when it can't name a row: not digits, zero, or past the column's range. Hostile
+    input (``99999999999999999999``) is then refused like any missing id, never a database error."""
+    if not text.isascii() or not text.isdigit() or len(text) > 12:
+        return None
+    value = int(text)
+    return value if 0 < value <= ROW_ID_MAX else None
+
+
 def name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
@@ -95,7 +109,8 @@ async def find_contact(ctx: Ctx, raw: str, verb: str, *, create: bool = False) -
         if row is not None:
             return row, False
     if text.startswith("#") and text[1:].isdigit():
-        row = await ctx.session.get(ContactRow, int(text[1:]))
+        number = row_id(text[1:])
+        row = await ctx.session.get(ContactRow, number) if number is not None else None
         if row is None or row.member_id != ctx.member.id:
             raise UserError(f"You have no contact {text}. `/rapport contacts` lists them.")
         return row, False

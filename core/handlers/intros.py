@@ -17,7 +17,7 @@ from core import nudges as n
 from core.context import Ctx
 from core.effects import open_intro_conversation, seeker_name, sync_intro_post
 from core.errors import UserError
-from core.handlers.common import clean_name, mentioned, name_key, other_member
+from core.handlers.common import clean_name, mentioned, name_key, other_member, row_id
 from core.handlers.network import own_contacts_section
 from core.models import Community, ContactRow, HelperOffer, IntroOffer, IntroRequest, Member
 from core.registry import handles, on_button, on_form
@@ -32,6 +32,8 @@ NOT_NOW_PAUSE = dt.timedelta(days=30)
 LAPSE_AFTER = dt.timedelta(days=7)
 DEFAULT_PER_MONTH = 2
 MAX_SUGGESTIONS = 3
+#: A request id the acting member may not act on reads like one that doesn't exist.
+GONE = "That request no longer exists."
 
 
 def _times(count: int) -> str:
@@ -213,15 +215,26 @@ async def _ask_member(ctx: Ctx, user_id: str, shown: str | None, extra: str, not
     )
 
 
-async def _request(ctx: Ctx, raw: str) -> IntroRequest:
-    if not raw.isdigit():
-        raise UserError("That button is no longer in use.")
-    request = await ctx.session.get(IntroRequest, int(raw))
+async def _visible_request(ctx: Ctx, raw: str) -> IntroRequest | None:
+    """The request with id ``raw`` if the acting member may see it: one of their community's
+    open requests, or a direct ask they made or received. None for any other, so a request
+    elsewhere (another community's, another pair's ask) reads exactly like one that never was."""
+    number = row_id(raw)
+    request = await ctx.session.get(IntroRequest, number) if number is not None else None
     if request is None:
-        raise UserError("That request no longer exists.")
+        return None
     seeker = await ctx.session.get(Member, request.member_id)
     if seeker is None or (seeker.platform, seeker.workspace_id) != (ctx.member.platform, ctx.member.workspace_id):
-        raise UserError("That request no longer exists.")
+        return None
+    if request.target_member_id is not None and ctx.member.id not in (request.member_id, request.target_member_id):
+        return None
+    return request
+
+
+async def _request(ctx: Ctx, raw: str) -> IntroRequest:
+    request = await _visible_request(ctx, raw)
+    if request is None:
+        raise UserError(GONE)
     return request
 
 
@@ -245,11 +258,15 @@ async def intro_button(ctx: Ctx, args: list[str]) -> Reply:
         raise UserError("That button is no longer in use.")
     action = args[0]
     if action == "ask" and len(args) == 3:
-        helper = await ctx.session.get(Member, int(args[1])) if args[1].isdigit() and len(args[1]) < 10 else None
-        request = await _request(ctx, args[2])
+        # Both ids are checked, and any failure reads the same: a helper of this community,
+        # and a request of the presser's own.
+        helper_id = row_id(args[1])
+        helper = await ctx.session.get(Member, helper_id) if helper_id is not None else None
+        request = await _visible_request(ctx, args[2])
         if (
             helper is None
             or (helper.platform, helper.workspace_id) != (ctx.member.platform, ctx.member.workspace_id)
+            or request is None
             or request.member_id != ctx.member.id
         ):
             raise UserError("That button is no longer in use.")
@@ -376,7 +393,7 @@ async def know_submitted(ctx: Ctx, args: list[str], values: dict[str, str]) -> R
 
 async def close_request(ctx: Ctx, request: IntroRequest) -> Reply:
     if request.member_id != ctx.member.id:
-        raise UserError("Only the person who asked can close a request.")
+        raise UserError(GONE)  # only the seeker closes it; to anyone else it isn't theirs to see
     if request.status != "open":
         return Reply(text=f"{request_ref(request)} is already {request.status}.")
     request.status = "closed"
@@ -392,7 +409,8 @@ async def close_by_ref(ctx: Ctx, ref: str) -> Reply:
     raw = ref.strip().lstrip("#")[1:]
     if not raw.isdigit():
         raise UserError("A request id looks like `R7`. Try: `/rapport done R7`")
-    request = await ctx.session.get(IntroRequest, int(raw))
+    number = row_id(raw)
+    request = await ctx.session.get(IntroRequest, number) if number is not None else None
     if request is None or request.member_id != ctx.member.id:
         raise UserError(f"You have no request R{raw}.")
     return await close_request(ctx, request)
@@ -400,7 +418,7 @@ async def close_by_ref(ctx: Ctx, ref: str) -> Reply:
 
 async def _answer(ctx: Ctx, request: IntroRequest, accept: bool) -> Reply:
     if request.target_member_id != ctx.member.id:
-        raise UserError("This request was meant for someone else.")
+        raise UserError(GONE)
     if _lapsed(request, ctx.now):
         request.status = "lapsed"
         return Reply(text="This request lapsed after a week without an answer; nothing to do. Thank you for looking!")

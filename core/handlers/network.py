@@ -31,7 +31,7 @@ from core import netmap
 from core import nudges as n
 from core.context import Ctx
 from core.errors import UserError
-from core.handlers.common import name_key
+from core.handlers.common import name_key, row_id
 from core.importing import Existing, Incoming, clean, plan_import
 from core.models import CalendarFeed, ContactRow, Meeting, Member, Nudge, PendingImport
 from core.registry import handles, on_button
@@ -162,9 +162,10 @@ async def preview_import(ctx: Ctx, filename: str, source: str, people: Sequence[
 
 
 async def _pending(ctx: Ctx, raw_id: str, ref: str) -> PendingImport | None:
-    if not raw_id.isdigit() or len(raw_id) > 12:
+    number = row_id(raw_id)
+    if number is None:
         return None
-    pending = await ctx.session.get(PendingImport, int(raw_id))
+    pending = await ctx.session.get(PendingImport, number)
     # Another member's preview, or a stale button, is as good as gone: say nothing about it.
     if pending is None or pending.member_id != ctx.member.id or not secrets.compare_digest(pending.ref, ref):
         return None

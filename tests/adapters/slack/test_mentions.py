@@ -85,3 +85,42 @@ async def test_a_real_mention_of_a_teammate_asks_them(slack):
     async with slack.app.db.read() as session:
         contact = await session.scalar(select(ContactRow).where(ContactRow.linked_user_id == "U2"))
     assert contact is not None and contact.name == "Ben Helper"
+
+
+async def test_a_mention_typed_into_a_modal_is_text_not_a_member(slack):
+    """Slack leaves what a member types in a modal as it is (no escaping, no mentions): a
+    ``<@U2>`` there is text, so it names nobody, and nobody is looked up."""
+    await slack.send.command("add", user="U1")
+    opened = await slack.standin.wait_for("views.open", lambda c: c.params["view"]["callback_id"] == "form:add")
+    for typed in ("<@U2>", "<@U2|ben>"):
+        data = (await slack.send.submit(opened[0].params["view"], {"subject": typed, "company": "Acme"}, user="U1")).json
+        assert data["response_action"] in ("errors", "update") and NOT_A_MEMBER in json.dumps(data), data
+    assert await member_ids(slack) == set()  # a refused form writes nothing, not even Ann
+    assert not slack.standin.of("users.info", lambda c: c.params.get("user") == "U2")
+    async with slack.app.db.read() as session:
+        assert list(await session.scalars(select(ContactRow))) == []
+
+
+async def test_a_button_naming_another_workspaces_member_asks_nobody(slack, standin):
+    """``intro:ask:<member>:<request>`` carries a member: one of another workspace is refused."""
+    from core.service import Actor
+
+    standin.add_user("U9", T2, name="Zed Elsewhere")
+    zed = Actor("slack", T2, "U9", display_name="Zed Elsewhere")
+    assert not (await slack.app.core.run_text(zed, "offer fields: product marketing")).error
+    async with slack.app.db.read() as session:
+        zed_id = await session.scalar(select(Member.id).where(Member.user_id == "U9"))
+    await slack.send.ask("admin channel <#C0INTRO|intros>", user="UADMIN")
+    assert "Posted your request R1" in await slack.send.ask("intro product marketing leaders", user="U1")
+
+    action = f"intro:ask:{zed_id}:1"
+    await slack.send.press(action, user="U1", message={"blocks": [{"type": "actions", "block_id": "b1", "elements": [
+        {"type": "button", "action_id": action, "text": {"type": "plain_text", "text": "Ask Zed"}}]}]}, channel="C1",
+        ephemeral=True)
+    told = await slack.standin.wait_for("response_url", lambda c: "no longer in use" in c.blocks_text())
+    assert told[0].params["response_type"] == "ephemeral"
+    await slack.app.dispatcher.sweep()
+    assert not reached(slack, "U9")
+    async with slack.app.db.read() as session:
+        assert (await session.scalar(select(Member).where(Member.user_id == "U9"))).workspace_id == T2
+        assert len(list(await session.scalars(select(Member).where(Member.user_id == "U9")))) == 1
