@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,11 +31,13 @@ def la(*args: int) -> dt.datetime:
 class Walk:
     """The console, a clock and the dispatcher: say a line, or let time pass."""
 
-    def __init__(self, db: Database, clock: FakeClock, interactive_answers: list[str] | None = None) -> None:
+    def __init__(self, db: Database, clock: FakeClock, interactive_answers: list[str] | None = None,
+                 export_dir: Path | None = None) -> None:
         self.clock = clock
         self.out = io.StringIO()
         self.core = Rapport(db, clock, default_tz="UTC")
-        self.console = ConsoleAdapter(self.core, self.out, display_name="Dana")
+        self.console = ConsoleAdapter(self.core, self.out, display_name="Dana",
+                                      export_dir=export_dir)
         self.dispatcher = Dispatcher(db, clock, {"console": self.console}, "UTC")
         self.answers = list(interactive_answers or [])
 
@@ -84,8 +87,8 @@ def drafts_in(text: str) -> list[list[str]]:
 
 
 @pytest.fixture
-def walk(db):
-    return Walk(db, FakeClock(la(2026, 11, 23, 9, 0)))  # Monday 23 November, 09:00 in Los Angeles
+def walk(db, tmp_path):
+    return Walk(db, FakeClock(la(2026, 11, 23, 9, 0)), export_dir=tmp_path / "rapport-exports")  # Monday 23 November, 09:00 in Los Angeles
 
 
 async def test_a_month_with_rapport(walk):
@@ -192,8 +195,9 @@ async def test_i_know_someone_in_one_line_and_as_the_member_who_pressed(walk):
     assert "I don't know the command" not in walk.text
 
 
-async def test_the_know_form_at_a_terminal_is_the_pressers(db):
-    walk = Walk(db, FakeClock(la(2026, 11, 23, 9, 0)), interactive_answers=["Cy Oh", "Acme", "", "cy@acme.test", ""])
+async def test_the_know_form_at_a_terminal_is_the_pressers(db, tmp_path):
+    walk = Walk(db, FakeClock(la(2026, 11, 23, 9, 0)), interactive_answers=["Cy Oh", "Acme", "", "cy@acme.test", ""],
+                export_dir=tmp_path)
     walk.answers, answers = [], walk.answers
     await walk.say("as olga: admin channel #intros")
     await walk.say("intro product marketing")
