@@ -159,7 +159,9 @@ class Dispatcher:
         platforms = list(self.deliverers)
         if not platforms:
             return []
-        members = select(Member.id).where(Member.platform.in_(platforms))
+        # The member's platform is looked up row by row (a correlated scalar subquery, which
+        # PostgreSQL never turns into a join): the only way to the rows is then the due index.
+        platform = select(Member.platform).where(Member.id == Nudge.member_id).correlate(Nudge).scalar_subquery()
         claimed: list[NudgeInfo] = []
         # Two index-friendly passes rather than one OR: expired leases first (rare), then
         # pending rows in due order straight off ix_nudges_due (status, due_at). Each pass is
@@ -173,15 +175,17 @@ class Dispatcher:
                 break
             candidates = (
                 select(Nudge.id)
-                .where(condition, Nudge.member_id.in_(members))
+                .where(condition, platform.in_(platforms))
                 .order_by(Nudge.status, Nudge.due_at)
                 .limit(room)
             )
             if self.db.dialect == "postgresql":
                 # The rows are picked and locked once, in a CTE (PostgreSQL never inlines one
-                # that locks), then updated by primary key. Written as ``id IN (subquery)``,
-                # the planner may rerun the locking subquery for every row when statistics
-                # are stale (a table that just grew): 2,000 fresh due nudges took over a minute.
+                # that locks), then updated by primary key. Plans must not depend on fresh
+                # statistics (a new database's first sweep, a table that just grew): written
+                # as ``id IN (locking subquery)``, or with the members joined in, the planner
+                # chose nested loops that took seconds for a few hundred due rows
+                # (``bench/claim_plan.py`` shows the plans before and after ANALYZE).
                 picked = candidates.with_for_update(skip_locked=True, of=Nudge).cte("picked")
                 claim = update(Nudge).where(Nudge.id == picked.c.id)
             else:
@@ -347,10 +351,13 @@ class Dispatcher:
                 .limit(room)
             )
             if self.db.dialect == "postgresql":
-                candidates = candidates.with_for_update(skip_locked=True, of=Effect)
+                # As for nudges: picked and locked once in a CTE, then updated by primary key.
+                picked = candidates.with_for_update(skip_locked=True, of=Effect).cte("picked")
+                claim = update(Effect).where(Effect.id == picked.c.id)
+            else:
+                claim = update(Effect).where(Effect.id.in_(candidates.scalar_subquery()), condition)
             rows = await session.execute(
-                update(Effect)
-                .where(Effect.id.in_(candidates.scalar_subquery()), condition)
+                claim
                 .values(status="sending", lease_until=now + self.lease, lease_owner=self.owner, attempts=Effect.attempts + 1)
                 .returning(Effect.id, Effect.platform, Effect.workspace_id, Effect.kind, Effect.attempts, Effect.intro_request_id)
                 .execution_options(synchronize_session=False)
