@@ -68,6 +68,7 @@ EFFECT_WAIT = dt.timedelta(seconds=2)  # an update waits this long for its first
 # seconds: a crash then resends at most what was delivered in that last moment (the spec
 # allows one resend per nudge), not the whole batch.
 RECORD_EVERY = 0.05
+RECORD_TRIES = 4  # a batch's last write, tried again over 3.5 s before its nudges are left to their lease
 RENDER_SLICE = 25  # nudges rendered between yields to the event loop
 DELIVERY_CONCURRENCY = 32  # platform calls in flight at once, across workspaces
 TELEMETRY_OUTCOMES = {"sent": "sent", "ratelimited": "rate_limited", "retry": "retry", "failed": "failed"}
@@ -269,7 +270,15 @@ class Dispatcher:
         finally:
             delivered.set()
             await recorder  # never cancelled mid-write: it ends once it has seen ``delivered``
-        await self._record(outcomes, deferred, result)
+        for attempt in range(RECORD_TRIES):
+            try:
+                await self._record(outcomes, deferred, result)
+                break
+            except Exception:
+                if attempt == RECORD_TRIES - 1:
+                    raise  # left to their lease: they go out again from whoever claims them
+                log.exception("recording %d delivery outcomes failed; trying again", len(outcomes))
+                await asyncio.sleep(0.5 * 2**attempt)  # the keeper still renews meanwhile
         return result
 
     async def _record_as_they_come(self, outcomes: list[Outcome], delivered: asyncio.Event, result: SweepResult) -> None:
@@ -286,8 +295,10 @@ class Dispatcher:
             try:
                 await self._record(ready, [], result)
             except Exception:
-                # Left to their lease: another sweep (this process's or another's) claims them again.
-                log.exception("recording %d delivery outcomes failed", len(ready))
+                # Written again at the next tick (or at the end of the batch): dropped, they
+                # would lapse and go out a second time from whoever claimed them next.
+                log.exception("recording %d delivery outcomes failed; trying again", len(ready))
+                outcomes[:0] = ready
 
     async def _keep_leases(self, finished: asyncio.Event) -> None:
         """Renews the lease on this batch's unfinished nudges every third of a lease, from
@@ -310,17 +321,24 @@ class Dispatcher:
     async def _renew_leases(self) -> None:
         """Extends the lease of this batch's nudges still ``sending`` under this owner. What
         comes back is what this process still holds: a nudge another process claimed after
-        our lease lapsed (a stall longer than a lease) is no longer ours to deliver."""
+        our lease lapsed (a stall longer than a lease) is no longer ours to deliver.
+
+        Only this batch's: claims an earlier batch left behind (it ended in an error) must
+        lapse, so that they go out from whoever claims them next, one lease later."""
         started = asyncio.get_running_loop().time()
+        batch = sorted(self._held)
+        still: set[int] = set()
         async with self.db.write() as session:
-            rows = await session.execute(
-                update(Nudge)
-                .where(Nudge.status == "sending", Nudge.lease_owner == self.owner)
-                .values(lease_until=self.clock.now() + self.lease)
-                .returning(Nudge.id)
-                .execution_options(synchronize_session=False)
-            )
-            self._held = set(rows.scalars()) & self._held
+            for chunk in _chunks(batch, 1000):
+                rows = await session.execute(
+                    update(Nudge)
+                    .where(Nudge.id.in_(chunk), Nudge.status == "sending", Nudge.lease_owner == self.owner)
+                    .values(lease_until=self.clock.now() + self.lease)
+                    .returning(Nudge.id)
+                    .execution_options(synchronize_session=False)
+                )
+                still.update(rows.scalars())
+        self._held &= still  # recorded meanwhile: gone from both
         self._held_until = started + self.lease.total_seconds()
 
     def _holds(self, nudge_id: int) -> bool:
@@ -509,11 +527,6 @@ class Dispatcher:
                 if self._stopping:
                     outcomes.append((nudge, member, "released", None, None))
                     continue
-                if not self._holds(nudge.id):
-                    # The lease lapsed (this process stalled for longer than a third of a
-                    # lease): leave the nudge to whoever claims it next, us included.
-                    outcomes.append((nudge, member, "lapsed", None, None))
-                    continue
                 if wait_until is not None:
                     outcomes.append((nudge, member, "ratelimited", wait_until, None))
                     continue
@@ -525,8 +538,15 @@ class Dispatcher:
                 )
                 deliverer = self.deliverers[member.platform]
                 try:
-                    async with gate, asyncio.timeout(self.delivery_timeout):
-                        channel = await deliverer.deliver(message)
+                    async with gate:
+                        if not self._holds(nudge.id):
+                            # The lease lapsed or may soon (renewals failed, or this process
+                            # stalled for a third of a lease): not ours to start. Handed back.
+                            self._held.discard(nudge.id)
+                            outcomes.append((nudge, member, "lapsed", None, None))
+                            continue
+                        async with asyncio.timeout(self.delivery_timeout):
+                            channel = await deliverer.deliver(message)
                     outcomes.append((nudge, member, "sent", None, channel))
                 except RateLimited as err:
                     wait_until = max(1.0, err.retry_after)
@@ -543,25 +563,27 @@ class Dispatcher:
         await asyncio.gather(*(run(items) for items in groups.values()))
         return outcomes
 
-    async def _record(self, outcomes: list[Outcome], deferred: list[tuple[int, dt.datetime]], result: SweepResult) -> None:
+    async def _record(self, outcomes: list[Outcome], deferred: list[tuple[int, dt.datetime]], total: SweepResult) -> None:
+        """Writes outcomes back in one transaction; counts and telemetry only once it has
+        committed (a failed write is tried again with the same outcomes)."""
         now = self.clock.now()
         sent_open: list[int] = []
         sent_closed: list[int] = []
         channels: dict[int, str] = {}
         digests: list[MemberInfo] = []
+        result = SweepResult()
+        finished: list[tuple[str, str, str]] = []
         async with self.db.write() as session:
             mine = and_(Nudge.status == "sending", Nudge.lease_owner == self.owner)
             for nudge, member, outcome, wait, info in outcomes:
-                if outcome == "lapsed":
-                    continue  # not ours any more, or claimable again: nothing to write
-                if outcome != "released":
+                if outcome not in ("released", "lapsed"):
                     label = TELEMETRY_OUTCOMES[outcome]
                     if outcome == "retry" and nudge.attempts >= MAX_ATTEMPTS:
                         label = "failed"
-                    self.telemetry.nudge_finished(nudge.kind, member.platform, label)
-                    if label in ("rate_limited", "retry"):
-                        self.telemetry.retried(member.platform)
-                if outcome == "released":
+                    finished.append((nudge.kind, member.platform, label))
+                if outcome in ("released", "lapsed"):
+                    # Not started: pending again at once if still ours (a lapsed one that
+                    # another process has claimed since is not ours: nothing is written).
                     await session.execute(
                         update(Nudge).where(Nudge.id == nudge.id, mine).values(
                             status="pending", lease_until=None, attempts=Nudge.attempts - 1,
@@ -619,6 +641,11 @@ class Dispatcher:
                 fresh = await session.get(Member, member.id)
                 if fresh is not None:
                     await n.schedule_digest(session, fresh, now + dt.timedelta(minutes=1), self.default_tz)
+        _add(total, result)
+        for kind, platform, label in finished:
+            self.telemetry.nudge_finished(kind, platform, label)
+            if label in ("rate_limited", "retry"):
+                self.telemetry.retried(platform)
 
 
 def _add(total: SweepResult, result: SweepResult) -> None:

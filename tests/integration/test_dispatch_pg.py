@@ -270,3 +270,26 @@ async def test_claims_walk_the_due_index_when_statistics_are_stale(pg, which):
     count, plans = await claim_plans(pg, which)
     assert count == 700
     assert_robust(plans, which, f"ix_{which}_due")
+
+
+async def test_claims_left_behind_by_a_failed_batch_are_not_kept_alive_by_the_next(pg):
+    """A batch that ended in an error leaves its claims to their lease. The same process's
+    next batch renews only its own nudges, so another process sends the leftovers one lease
+    later, not only once that (long) batch is over."""
+    ids = await seed(pg, 410)
+    log: list[tuple[str, int, float]] = []
+    a, b = dispatcher(pg, "a", log, 0.03), dispatcher(pg, "b", log, 0.0)
+    a.batch_size = 10
+    async with a.db.write() as session:
+        left = {x.id for x in await a.claim(session, a.clock.now())}  # ... and then that batch failed
+    a.batch_size = NUDGES
+    batch = asyncio.ensure_future(a.sweep())  # the other 400: ~3 s, a lease and a half
+    await asyncio.sleep(0.2)  # a has claimed them
+    while not batch.done():
+        await b.sweep()
+        await asyncio.sleep(0.1)
+    finished = time.time()
+    await keep_sweeping(b, pg)
+    per_nudge = Counter(nudge_id for _, nudge_id, _ in log)
+    assert set(per_nudge) == set(ids) and set(per_nudge.values()) == {1}
+    assert {nudge_id for who, nudge_id, at in log if who == "b" and at < finished} == left
