@@ -25,7 +25,8 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -88,6 +89,80 @@ def effect_backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
 
 
+class Leases:
+    """The leases on one claimed batch (of nudges or of effects), kept while it is worked on.
+
+    A keeper renews them every third of a lease, from claim to the last mark, so a batch that
+    takes longer than one lease (thousands of nudges at Slack's pace) is not claimed again by
+    another process while this one lives. A process that dies stops renewing: its claims
+    lapse after one lease. Before each platform call the dispatcher asks ``holds``: a row is
+    started only while its lease surely holds for another third of a lease.
+    """
+
+    def __init__(self, dispatcher: Dispatcher, model: type[Nudge] | type[Effect], ids: set[int], claimed_at: float) -> None:
+        self.dispatcher = dispatcher
+        self.model = model
+        self.ids = ids  # the batch's rows whose lease this process holds
+        self.until = claimed_at + dispatcher.lease.total_seconds()  # event-loop time they surely hold until
+
+    def holds(self, row_id: int) -> bool:
+        """Whether this process may start carrying out ``row_id``: its lease is ours and has
+        at least a third of its length left (the keeper renews it every third). A row that
+        fails the test is dropped from the batch: it is never started by this batch."""
+        margin = self.dispatcher.lease.total_seconds() / 3
+        if row_id in self.ids and asyncio.get_running_loop().time() + margin < self.until:
+            return True
+        self.ids.discard(row_id)
+        return False
+
+    @asynccontextmanager
+    async def kept(self) -> AsyncIterator[None]:
+        finished = asyncio.Event()
+        keeper = asyncio.ensure_future(self._keep(finished))
+        try:
+            yield
+        finally:
+            finished.set()
+            await keeper  # never cancelled mid-write: it ends once it has seen ``finished``
+
+    async def _keep(self, finished: asyncio.Event) -> None:
+        every = self.dispatcher.lease.total_seconds() / 3
+        while not finished.is_set():
+            try:
+                await asyncio.wait_for(finished.wait(), every)
+            except TimeoutError:
+                pass
+            if finished.is_set():
+                return
+            try:
+                await self.renew()
+            except Exception:
+                log.exception("renewing leases failed")
+
+    async def renew(self) -> None:
+        """Extends the lease of the batch's rows still ``sending`` under this owner. What
+        comes back is what this process still holds: a row another process claimed after our
+        lease lapsed (a stall longer than a lease) is no longer ours to carry out.
+
+        Only this batch's: claims an earlier batch left behind (it ended in an error) must
+        lapse, so that they go out from whoever claims them next, one lease later."""
+        d, model = self.dispatcher, self.model
+        started = asyncio.get_running_loop().time()
+        still: set[int] = set()
+        async with d.db.write() as session:
+            for chunk in _chunks(sorted(self.ids), 1000):
+                rows = await session.execute(
+                    update(model)
+                    .where(model.id.in_(chunk), model.status == "sending", model.lease_owner == d.owner)
+                    .values(lease_until=d.clock.now() + d.lease)
+                    .returning(model.id)
+                    .execution_options(synchronize_session=False)
+                )
+                still.update(rows.scalars())
+        self.ids &= still  # finished meanwhile: gone from both
+        self.until = started + d.lease.total_seconds()
+
+
 class Dispatcher:
     """Claims due nudges and delivers them through the platform's Deliverer."""
 
@@ -119,8 +194,7 @@ class Dispatcher:
         self.links = links  # for the "Open in email" link on drafts (core.mail)
         self._lock = asyncio.Lock()
         self._stopping = False
-        self._held: set[int] = set()  # the claimed batch's nudges whose lease this process holds
-        self._held_until = 0.0  # event-loop time until which those leases surely hold
+        self._leases = Leases(self, Nudge, set(), 0.0)  # the batch of nudges being delivered
 
     def stop(self) -> None:
         """Shutdown: deliveries under way finish; claimed nudges not yet started are handed
@@ -214,15 +288,9 @@ class Dispatcher:
         result.claimed = len(nudges)
         if not nudges:
             return result
-        self._held = {x.id for x in nudges}
-        self._held_until = claimed_at + self.lease.total_seconds()
-        finished = asyncio.Event()
-        keeper = asyncio.ensure_future(self._keep_leases(finished))
-        try:
+        self._leases = Leases(self, Nudge, {x.id for x in nudges}, claimed_at)
+        async with self._leases.kept():
             return await self._render_and_deliver(nudges, now, result)
-        finally:
-            finished.set()
-            await keeper  # never cancelled mid-write: it ends once it has seen ``finished``
 
     async def _render_and_deliver(self, nudges: list[NudgeInfo], now: dt.datetime, result: SweepResult) -> SweepResult:
         # Plain rows, not ORM objects: a sweep reads thousands and changes none of them here.
@@ -270,15 +338,7 @@ class Dispatcher:
         finally:
             delivered.set()
             await recorder  # never cancelled mid-write: it ends once it has seen ``delivered``
-        for attempt in range(RECORD_TRIES):
-            try:
-                await self._record(outcomes, deferred, result)
-                break
-            except Exception:
-                if attempt == RECORD_TRIES - 1:
-                    raise  # left to their lease: they go out again from whoever claims them
-                log.exception("recording %d delivery outcomes failed; trying again", len(outcomes))
-                await asyncio.sleep(0.5 * 2**attempt)  # the keeper still renews meanwhile
+        await self._retrying(lambda: self._record(outcomes, deferred, result), len(outcomes))
         return result
 
     async def _record_as_they_come(self, outcomes: list[Outcome], delivered: asyncio.Event, result: SweepResult) -> None:
@@ -299,53 +359,6 @@ class Dispatcher:
                 # would lapse and go out a second time from whoever claimed them next.
                 log.exception("recording %d delivery outcomes failed; trying again", len(ready))
                 outcomes[:0] = ready
-
-    async def _keep_leases(self, finished: asyncio.Event) -> None:
-        """Renews the lease on this batch's unfinished nudges every third of a lease, from
-        claim to the last mark, so a batch that takes longer than one lease (rendering and
-        delivering thousands) is not claimed again by another process while this one lives.
-        A process that dies stops renewing: its claims lapse after one lease."""
-        every = self.lease.total_seconds() / 3
-        while not finished.is_set():
-            try:
-                await asyncio.wait_for(finished.wait(), every)
-            except TimeoutError:
-                pass
-            if finished.is_set():
-                return
-            try:
-                await self._renew_leases()
-            except Exception:
-                log.exception("renewing leases failed")
-
-    async def _renew_leases(self) -> None:
-        """Extends the lease of this batch's nudges still ``sending`` under this owner. What
-        comes back is what this process still holds: a nudge another process claimed after
-        our lease lapsed (a stall longer than a lease) is no longer ours to deliver.
-
-        Only this batch's: claims an earlier batch left behind (it ended in an error) must
-        lapse, so that they go out from whoever claims them next, one lease later."""
-        started = asyncio.get_running_loop().time()
-        batch = sorted(self._held)
-        still: set[int] = set()
-        async with self.db.write() as session:
-            for chunk in _chunks(batch, 1000):
-                rows = await session.execute(
-                    update(Nudge)
-                    .where(Nudge.id.in_(chunk), Nudge.status == "sending", Nudge.lease_owner == self.owner)
-                    .values(lease_until=self.clock.now() + self.lease)
-                    .returning(Nudge.id)
-                    .execution_options(synchronize_session=False)
-                )
-                still.update(rows.scalars())
-        self._held &= still  # recorded meanwhile: gone from both
-        self._held_until = started + self.lease.total_seconds()
-
-    def _holds(self, nudge_id: int) -> bool:
-        """Whether this process may start delivering ``nudge_id``: its lease is ours and has
-        at least a third of its length left (the keeper renews it every third)."""
-        margin = self.lease.total_seconds() / 3
-        return nudge_id in self._held and asyncio.get_running_loop().time() + margin < self._held_until
 
     # -- effects -------------------------------------------------------------------------
 
@@ -385,12 +398,19 @@ class Dispatcher:
 
     async def _effects_batch(self) -> SweepResult:
         result = SweepResult()
+        claimed_at = asyncio.get_running_loop().time()  # before the claim: a conservative deadline
         now = self.clock.now()
         async with self.db.write() as session:
             rows = await self.claim_effects(session, now)
         result.claimed = len(rows)
         if not rows:
             return result
+        # Under a kept lease like nudges: fifty posts at Slack's pace can outlast a lease.
+        leases = Leases(self, Effect, {row.id for row in rows}, claimed_at)
+        async with leases.kept():
+            return await self._carry_out_effects(rows, leases, now, result)
+
+    async def _carry_out_effects(self, rows: list[Any], leases: Leases, now: dt.datetime, result: SweepResult) -> SweepResult:
         # Several syncs of one request's post in a batch come to one: the latest state.
         latest: dict[int, int] = {}
         for row in rows:
@@ -425,6 +445,9 @@ class Dispatcher:
                 if wait_until is not None:
                     outcomes.append((row, "ratelimited", wait_until, None))
                     continue
+                if not leases.holds(row.id):
+                    outcomes.append((row, "lapsed", None, None))  # not ours to start: handed back
+                    continue
                 platform = self.deliverers.get(row.platform)
                 try:
                     if not isinstance(platform, Platform):
@@ -443,8 +466,23 @@ class Dispatcher:
                     outcomes.append((row, "retry", None, f"{type(err).__name__}: {err}"))
 
         await asyncio.gather(*(run(items) for items in groups.values()))
-        await self._record_effects(outcomes, result)
+        await self._retrying(lambda: self._record_effects(outcomes, result), len(outcomes))
         return result
+
+    @staticmethod
+    async def _retrying(write: Callable[[], Awaitable[None]], count: int) -> None:
+        """A batch's last write of outcomes, tried again for a few seconds (the keeper still
+        renews the leases meanwhile) before its rows are left to their lease: dropped, they
+        would be carried out a second time by whoever claimed them next."""
+        for attempt in range(RECORD_TRIES):
+            try:
+                await write()
+                return
+            except Exception:
+                if attempt == RECORD_TRIES - 1:
+                    raise
+                log.exception("recording %d outcomes failed; trying again", count)
+                await asyncio.sleep(0.5 * 2**attempt)
 
     @staticmethod
     async def _carry_out(platform: Platform, row: Any, call: fx.Call) -> str | None:
@@ -458,8 +496,9 @@ class Dispatcher:
             return call.message_ref
         return await platform.open_conversation(row.workspace_id, list(call.user_ids), call.reply, call.channel_id)
 
-    async def _record_effects(self, outcomes: list[tuple[Any, str, float | None, str | None]], result: SweepResult) -> None:
+    async def _record_effects(self, outcomes: list[tuple[Any, str, float | None, str | None]], total: SweepResult) -> None:
         now = self.clock.now()
+        result = SweepResult()  # added to ``total`` once written
         async with self.db.write() as session:
             mine = and_(Effect.status == "sending", Effect.lease_owner == self.owner)
             for row, outcome, wait, info in outcomes:
@@ -475,6 +514,8 @@ class Dispatcher:
                 elif outcome == "wait":
                     await session.execute(this.values(status="pending", due_at=now + EFFECT_WAIT, lease_until=None,
                                                       attempts=Effect.attempts - 1))
+                elif outcome == "lapsed":
+                    await session.execute(this.values(status="pending", lease_until=None, attempts=Effect.attempts - 1))
                 elif outcome == "ratelimited":
                     result.retried += 1
                     await session.execute(this.values(status="pending", due_at=now + dt.timedelta(seconds=wait or 1.0),
@@ -489,6 +530,7 @@ class Dispatcher:
                                                                last_error=(info or "gave up")[:300]))
                     if rowcount(failed):
                         await self._tell_failure(session, row.id, now)
+        _add(total, result)
 
     async def _tell_failure(self, session: AsyncSession, effect_id: int, now: dt.datetime) -> None:
         """An effect failed for good: the member who asked (and, for a conversation, the
@@ -539,10 +581,9 @@ class Dispatcher:
                 deliverer = self.deliverers[member.platform]
                 try:
                     async with gate:
-                        if not self._holds(nudge.id):
+                        if not self._leases.holds(nudge.id):
                             # The lease lapsed or may soon (renewals failed, or this process
                             # stalled for a third of a lease): not ours to start. Handed back.
-                            self._held.discard(nudge.id)
                             outcomes.append((nudge, member, "lapsed", None, None))
                             continue
                         async with asyncio.timeout(self.delivery_timeout):

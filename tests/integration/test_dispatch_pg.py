@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 import time
 from collections import Counter
 
@@ -16,7 +17,9 @@ from sqlalchemy import event, func, insert, select, text
 from core.clock import SystemClock
 from core.db import Database
 from core.dispatch import Dispatcher
-from core.models import Member, Nudge
+from core.models import Effect, Member, Nudge
+from core.service import Actor
+from core.ui import plain_text
 
 LEASE = dt.timedelta(seconds=2)
 WORKSPACES = 4
@@ -293,3 +296,44 @@ async def test_claims_left_behind_by_a_failed_batch_are_not_kept_alive_by_the_ne
     per_nudge = Counter(nudge_id for _, nudge_id, _ in log)
     assert set(per_nudge) == set(ids) and set(per_nudge.values()) == {1}
     assert {nudge_id for who, nudge_id, at in log if who == "b" and at < finished} == left
+
+
+class SlowChannel(Post):
+    """Channel posts that take half a second each (Slack allows about one a second)."""
+
+    def __init__(self, name: str, log: list[tuple[str, str]]) -> None:
+        self.name = name
+        self.log = log
+
+    async def post_channel(self, workspace_id, channel_id, reply):
+        self.log.append((self.name, plain_text(reply)))
+        await asyncio.sleep(0.5)
+        return f"ts-{len(self.log)}"
+
+
+async def test_intro_posts_slower_than_their_lease_go_out_once(pg, core):
+    """Effects are leased like nudges: twelve posts at half a second each outlast a 2 s lease
+    three times over, and the other process, sweeping all along, posts none of them again."""
+    assert not (await core.run_text(Actor("console", "local", "org", is_organizer=True), "admin channel #intros")).error
+    for i in range(12):
+        reply = await core.run_text(Actor("console", "local", f"m{i}", display_name=f"Member {i:02d}"), "intro data roles")
+        assert not reply.error, reply.text
+    log: list[tuple[str, str]] = []
+    ds = [Dispatcher(Database(pg), SystemClock(), {"console": SlowChannel(name, log)}, "UTC", lease=LEASE, owner=name)
+          for name in ("a", "b")]
+
+    async def left() -> int:
+        async with pg.connect() as conn:
+            return await conn.scalar(select(func.count()).select_from(Effect).where(Effect.status.in_(("pending", "sending"))))
+
+    async def sweeping(d: Dispatcher) -> None:
+        deadline = time.monotonic() + 30
+        while await left() and time.monotonic() < deadline:
+            await d.sweep()
+            await asyncio.sleep(0.1)
+
+    await asyncio.gather(*(sweeping(d) for d in ds))
+    posts = Counter(re.search(r"Member \d\d", text).group(0) for _, text in log)
+    assert posts == {f"Member {i:02d}": 1 for i in range(12)}
+    async with pg.connect() as conn:
+        assert set(await conn.scalars(select(Effect.status))) == {"done"}
