@@ -5,12 +5,14 @@ Nudges are rows; a sweep runs every ``RAPPORT_DISPATCH_INTERVAL`` seconds (the s
 lives in ``bot/app.py``). Claims are batched: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets
 several processes sweep one table; on SQLite a writer transaction (``BEGIN IMMEDIATE``)
 serialises claims and the conditional ``UPDATE ... WHERE status='pending'`` only touches rows
-still claimable. A claimed row whose lease runs out (a crash between claim and mark) is
-claimed again, so a nudge may be resent once after a crash, never lost.
+still claimable. While a batch is worked on, its leases are renewed (``Leases``) and a row
+is started only while its lease surely holds, so a batch slower than its lease is not taken
+over by another process. A claimed row whose lease runs out (a crash between claim and
+mark) is claimed again, so a nudge may be resent once after a crash, never lost.
 
 Effects (``core/effects.py``: an intro request's channel post, its updates, a conversation
 for an accepted introduction) go through the same machinery first in every sweep: claimed
-under a lease, carried out, their result written back; transient failures back off, rate
+under a lease that is kept while they are carried out, their result written back; transient failures back off, rate
 limits are waited out, and a permanent failure is told to the member who asked.
 
 Only claims and marks take the write lock; reading rows and rendering run in read
