@@ -12,8 +12,9 @@ mark) is claimed again, so a nudge may be resent once after a crash, never lost.
 
 Effects (``core/effects.py``: an intro request's channel post, its updates, a conversation
 for an accepted introduction) go through the same machinery first in every sweep: claimed
-under a lease that is kept while they are carried out, their result written back; transient failures back off, rate
-limits are waited out, and a permanent failure is told to the member who asked.
+under a lease that is kept while they are carried out, their result written back;
+transient failures back off, rate limits are waited out, and a permanent failure is told to
+the member who asked.
 
 Only claims and marks take the write lock; reading rows and rendering run in read
 transactions, and nothing waits on a platform with a transaction open.
