@@ -5,13 +5,16 @@ Nudges are rows; a sweep runs every ``RAPPORT_DISPATCH_INTERVAL`` seconds (the s
 lives in ``bot/app.py``). Claims are batched: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets
 several processes sweep one table; on SQLite a writer transaction (``BEGIN IMMEDIATE``)
 serialises claims and the conditional ``UPDATE ... WHERE status='pending'`` only touches rows
-still claimable. A claimed row whose lease runs out (a crash between claim and mark) is
-claimed again, so a nudge may be resent once after a crash, never lost.
+still claimable. While a batch is worked on, its leases are renewed (``Leases``) and a row
+is started only while its lease surely holds, so a batch slower than its lease is not taken
+over by another process. A claimed row whose lease runs out (a crash between claim and
+mark) is claimed again, so a nudge may be resent once after a crash, never lost.
 
 Effects (``core/effects.py``: an intro request's channel post, its updates, a conversation
 for an accepted introduction) go through the same machinery first in every sweep: claimed
-under a lease, carried out, their result written back; transient failures back off, rate
-limits are waited out, and a permanent failure is told to the member who asked.
+under a lease that is kept while they are carried out, their result written back;
+transient failures back off, rate limits are waited out, and a permanent failure is told to
+the member who asked.
 
 Only claims and marks take the write lock; reading rows and rendering run in read
 transactions, and nothing waits on a platform with a transaction open.
@@ -25,7 +28,8 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -68,6 +72,7 @@ EFFECT_WAIT = dt.timedelta(seconds=2)  # an update waits this long for its first
 # seconds: a crash then resends at most what was delivered in that last moment (the spec
 # allows one resend per nudge), not the whole batch.
 RECORD_EVERY = 0.05
+RECORD_TRIES = 4  # a batch's last write, tried again over 3.5 s before its nudges are left to their lease
 RENDER_SLICE = 25  # nudges rendered between yields to the event loop
 DELIVERY_CONCURRENCY = 32  # platform calls in flight at once, across workspaces
 TELEMETRY_OUTCOMES = {"sent": "sent", "ratelimited": "rate_limited", "retry": "retry", "failed": "failed"}
@@ -85,6 +90,80 @@ def backoff(attempts: int) -> dt.timedelta:
 def effect_backoff(attempts: int) -> dt.timedelta:
     """5 s, 10 s, 20 s ... capped at ten minutes: a member is waiting to see their post."""
     return dt.timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
+
+
+class Leases:
+    """The leases on one claimed batch (of nudges or of effects), kept while it is worked on.
+
+    A keeper renews them every third of a lease, from claim to the last mark, so a batch that
+    takes longer than one lease (thousands of nudges at Slack's pace) is not claimed again by
+    another process while this one lives. A process that dies stops renewing: its claims
+    lapse after one lease. Before each platform call the dispatcher asks ``holds``: a row is
+    started only while its lease surely holds for another third of a lease.
+    """
+
+    def __init__(self, dispatcher: Dispatcher, model: type[Nudge] | type[Effect], ids: set[int], claimed_at: float) -> None:
+        self.dispatcher = dispatcher
+        self.model = model
+        self.ids = ids  # the batch's rows whose lease this process holds
+        self.until = claimed_at + dispatcher.lease.total_seconds()  # event-loop time they surely hold until
+
+    def holds(self, row_id: int) -> bool:
+        """Whether this process may start carrying out ``row_id``: its lease is ours and has
+        at least a third of its length left (the keeper renews it every third). A row that
+        fails the test is dropped from the batch: it is never started by this batch."""
+        margin = self.dispatcher.lease.total_seconds() / 3
+        if row_id in self.ids and asyncio.get_running_loop().time() + margin < self.until:
+            return True
+        self.ids.discard(row_id)
+        return False
+
+    @asynccontextmanager
+    async def kept(self) -> AsyncIterator[None]:
+        finished = asyncio.Event()
+        keeper = asyncio.ensure_future(self._keep(finished))
+        try:
+            yield
+        finally:
+            finished.set()
+            await keeper  # never cancelled mid-write: it ends once it has seen ``finished``
+
+    async def _keep(self, finished: asyncio.Event) -> None:
+        every = self.dispatcher.lease.total_seconds() / 3
+        while not finished.is_set():
+            try:
+                await asyncio.wait_for(finished.wait(), every)
+            except TimeoutError:
+                pass
+            if finished.is_set():
+                return
+            try:
+                await self.renew()
+            except Exception:
+                log.exception("renewing leases failed")
+
+    async def renew(self) -> None:
+        """Extends the lease of the batch's rows still ``sending`` under this owner. What
+        comes back is what this process still holds: a row another process claimed after our
+        lease lapsed (a stall longer than a lease) is no longer ours to carry out.
+
+        Only this batch's: claims an earlier batch left behind (it ended in an error) must
+        lapse, so that they go out from whoever claims them next, one lease later."""
+        d, model = self.dispatcher, self.model
+        started = asyncio.get_running_loop().time()
+        still: set[int] = set()
+        async with d.db.write() as session:
+            for chunk in _chunks(sorted(self.ids), 1000):
+                rows = await session.execute(
+                    update(model)
+                    .where(model.id.in_(chunk), model.status == "sending", model.lease_owner == d.owner)
+                    .values(lease_until=d.clock.now() + d.lease)
+                    .returning(model.id)
+                    .execution_options(synchronize_session=False)
+                )
+                still.update(rows.scalars())
+        self.ids &= still  # finished meanwhile: gone from both
+        self.until = started + d.lease.total_seconds()
 
 
 class Dispatcher:
@@ -118,8 +197,7 @@ class Dispatcher:
         self.links = links  # for the "Open in email" link on drafts (core.mail)
         self._lock = asyncio.Lock()
         self._stopping = False
-        self._held: set[int] = set()  # the claimed batch's nudges whose lease this process holds
-        self._held_until = 0.0  # event-loop time until which those leases surely hold
+        self._leases = Leases(self, Nudge, set(), 0.0)  # the batch of nudges being delivered
 
     def stop(self) -> None:
         """Shutdown: deliveries under way finish; claimed nudges not yet started are handed
@@ -159,7 +237,9 @@ class Dispatcher:
         platforms = list(self.deliverers)
         if not platforms:
             return []
-        members = select(Member.id).where(Member.platform.in_(platforms))
+        # The member's platform is looked up row by row (a correlated scalar subquery, which
+        # PostgreSQL never turns into a join): the only way to the rows is then the due index.
+        platform = select(Member.platform).where(Member.id == Nudge.member_id).correlate(Nudge).scalar_subquery()
         claimed: list[NudgeInfo] = []
         # Two index-friendly passes rather than one OR: expired leases first (rare), then
         # pending rows in due order straight off ix_nudges_due (status, due_at). Each pass is
@@ -173,15 +253,17 @@ class Dispatcher:
                 break
             candidates = (
                 select(Nudge.id)
-                .where(condition, Nudge.member_id.in_(members))
+                .where(condition, platform.in_(platforms))
                 .order_by(Nudge.status, Nudge.due_at)
                 .limit(room)
             )
             if self.db.dialect == "postgresql":
                 # The rows are picked and locked once, in a CTE (PostgreSQL never inlines one
-                # that locks), then updated by primary key. Written as ``id IN (subquery)``,
-                # the planner may rerun the locking subquery for every row when statistics
-                # are stale (a table that just grew): 2,000 fresh due nudges took over a minute.
+                # that locks), then updated by primary key. Plans must not depend on fresh
+                # statistics (a new database's first sweep, a table that just grew): written
+                # as ``id IN (locking subquery)``, or with the members joined in, the planner
+                # chose nested loops that took seconds for a few hundred due rows
+                # (``bench/claim_plan.py`` shows the plans before and after ANALYZE).
                 picked = candidates.with_for_update(skip_locked=True, of=Nudge).cte("picked")
                 claim = update(Nudge).where(Nudge.id == picked.c.id)
             else:
@@ -209,15 +291,9 @@ class Dispatcher:
         result.claimed = len(nudges)
         if not nudges:
             return result
-        self._held = {x.id for x in nudges}
-        self._held_until = claimed_at + self.lease.total_seconds()
-        finished = asyncio.Event()
-        keeper = asyncio.ensure_future(self._keep_leases(finished))
-        try:
+        self._leases = Leases(self, Nudge, {x.id for x in nudges}, claimed_at)
+        async with self._leases.kept():
             return await self._render_and_deliver(nudges, now, result)
-        finally:
-            finished.set()
-            await keeper  # never cancelled mid-write: it ends once it has seen ``finished``
 
     async def _render_and_deliver(self, nudges: list[NudgeInfo], now: dt.datetime, result: SweepResult) -> SweepResult:
         # Plain rows, not ORM objects: a sweep reads thousands and changes none of them here.
@@ -265,7 +341,7 @@ class Dispatcher:
         finally:
             delivered.set()
             await recorder  # never cancelled mid-write: it ends once it has seen ``delivered``
-        await self._record(outcomes, deferred, result)
+        await self._retrying(lambda: self._record(outcomes, deferred, result), len(outcomes))
         return result
 
     async def _record_as_they_come(self, outcomes: list[Outcome], delivered: asyncio.Event, result: SweepResult) -> None:
@@ -282,48 +358,10 @@ class Dispatcher:
             try:
                 await self._record(ready, [], result)
             except Exception:
-                # Left to their lease: another sweep (this process's or another's) claims them again.
-                log.exception("recording %d delivery outcomes failed", len(ready))
-
-    async def _keep_leases(self, finished: asyncio.Event) -> None:
-        """Renews the lease on this batch's unfinished nudges every third of a lease, from
-        claim to the last mark, so a batch that takes longer than one lease (rendering and
-        delivering thousands) is not claimed again by another process while this one lives.
-        A process that dies stops renewing: its claims lapse after one lease."""
-        every = self.lease.total_seconds() / 3
-        while not finished.is_set():
-            try:
-                await asyncio.wait_for(finished.wait(), every)
-            except TimeoutError:
-                pass
-            if finished.is_set():
-                return
-            try:
-                await self._renew_leases()
-            except Exception:
-                log.exception("renewing leases failed")
-
-    async def _renew_leases(self) -> None:
-        """Extends the lease of this batch's nudges still ``sending`` under this owner. What
-        comes back is what this process still holds: a nudge another process claimed after
-        our lease lapsed (a stall longer than a lease) is no longer ours to deliver."""
-        started = asyncio.get_running_loop().time()
-        async with self.db.write() as session:
-            rows = await session.execute(
-                update(Nudge)
-                .where(Nudge.status == "sending", Nudge.lease_owner == self.owner)
-                .values(lease_until=self.clock.now() + self.lease)
-                .returning(Nudge.id)
-                .execution_options(synchronize_session=False)
-            )
-            self._held = set(rows.scalars()) & self._held
-        self._held_until = started + self.lease.total_seconds()
-
-    def _holds(self, nudge_id: int) -> bool:
-        """Whether this process may start delivering ``nudge_id``: its lease is ours and has
-        at least a third of its length left (the keeper renews it every third)."""
-        margin = self.lease.total_seconds() / 3
-        return nudge_id in self._held and asyncio.get_running_loop().time() + margin < self._held_until
+                # Written again at the next tick (or at the end of the batch): dropped, they
+                # would lapse and go out a second time from whoever claimed them next.
+                log.exception("recording %d delivery outcomes failed; trying again", len(ready))
+                outcomes[:0] = ready
 
     # -- effects -------------------------------------------------------------------------
 
@@ -347,10 +385,13 @@ class Dispatcher:
                 .limit(room)
             )
             if self.db.dialect == "postgresql":
-                candidates = candidates.with_for_update(skip_locked=True, of=Effect)
+                # As for nudges: picked and locked once in a CTE, then updated by primary key.
+                picked = candidates.with_for_update(skip_locked=True, of=Effect).cte("picked")
+                claim = update(Effect).where(Effect.id == picked.c.id)
+            else:
+                claim = update(Effect).where(Effect.id.in_(candidates.scalar_subquery()), condition)
             rows = await session.execute(
-                update(Effect)
-                .where(Effect.id.in_(candidates.scalar_subquery()), condition)
+                claim
                 .values(status="sending", lease_until=now + self.lease, lease_owner=self.owner, attempts=Effect.attempts + 1)
                 .returning(Effect.id, Effect.platform, Effect.workspace_id, Effect.kind, Effect.attempts, Effect.intro_request_id)
                 .execution_options(synchronize_session=False)
@@ -360,12 +401,19 @@ class Dispatcher:
 
     async def _effects_batch(self) -> SweepResult:
         result = SweepResult()
+        claimed_at = asyncio.get_running_loop().time()  # before the claim: a conservative deadline
         now = self.clock.now()
         async with self.db.write() as session:
             rows = await self.claim_effects(session, now)
         result.claimed = len(rows)
         if not rows:
             return result
+        # Under a kept lease like nudges: fifty posts at Slack's pace can outlast a lease.
+        leases = Leases(self, Effect, {row.id for row in rows}, claimed_at)
+        async with leases.kept():
+            return await self._carry_out_effects(rows, leases, now, result)
+
+    async def _carry_out_effects(self, rows: list[Any], leases: Leases, now: dt.datetime, result: SweepResult) -> SweepResult:
         # Several syncs of one request's post in a batch come to one: the latest state.
         latest: dict[int, int] = {}
         for row in rows:
@@ -400,6 +448,9 @@ class Dispatcher:
                 if wait_until is not None:
                     outcomes.append((row, "ratelimited", wait_until, None))
                     continue
+                if not leases.holds(row.id):
+                    outcomes.append((row, "lapsed", None, None))  # not ours to start: handed back
+                    continue
                 platform = self.deliverers.get(row.platform)
                 try:
                     if not isinstance(platform, Platform):
@@ -418,8 +469,23 @@ class Dispatcher:
                     outcomes.append((row, "retry", None, f"{type(err).__name__}: {err}"))
 
         await asyncio.gather(*(run(items) for items in groups.values()))
-        await self._record_effects(outcomes, result)
+        await self._retrying(lambda: self._record_effects(outcomes, result), len(outcomes))
         return result
+
+    @staticmethod
+    async def _retrying(write: Callable[[], Awaitable[None]], count: int) -> None:
+        """A batch's last write of outcomes, tried again for a few seconds (the keeper still
+        renews the leases meanwhile) before its rows are left to their lease: dropped, they
+        would be carried out a second time by whoever claimed them next."""
+        for attempt in range(RECORD_TRIES):
+            try:
+                await write()
+                return
+            except Exception:
+                if attempt == RECORD_TRIES - 1:
+                    raise
+                log.exception("recording %d outcomes failed; trying again", count)
+                await asyncio.sleep(0.5 * 2**attempt)
 
     @staticmethod
     async def _carry_out(platform: Platform, row: Any, call: fx.Call) -> str | None:
@@ -433,8 +499,9 @@ class Dispatcher:
             return call.message_ref
         return await platform.open_conversation(row.workspace_id, list(call.user_ids), call.reply, call.channel_id)
 
-    async def _record_effects(self, outcomes: list[tuple[Any, str, float | None, str | None]], result: SweepResult) -> None:
+    async def _record_effects(self, outcomes: list[tuple[Any, str, float | None, str | None]], total: SweepResult) -> None:
         now = self.clock.now()
+        result = SweepResult()  # added to ``total`` once written
         async with self.db.write() as session:
             mine = and_(Effect.status == "sending", Effect.lease_owner == self.owner)
             for row, outcome, wait, info in outcomes:
@@ -450,6 +517,8 @@ class Dispatcher:
                 elif outcome == "wait":
                     await session.execute(this.values(status="pending", due_at=now + EFFECT_WAIT, lease_until=None,
                                                       attempts=Effect.attempts - 1))
+                elif outcome == "lapsed":
+                    await session.execute(this.values(status="pending", lease_until=None, attempts=Effect.attempts - 1))
                 elif outcome == "ratelimited":
                     result.retried += 1
                     await session.execute(this.values(status="pending", due_at=now + dt.timedelta(seconds=wait or 1.0),
@@ -464,6 +533,7 @@ class Dispatcher:
                                                                last_error=(info or "gave up")[:300]))
                     if rowcount(failed):
                         await self._tell_failure(session, row.id, now)
+        _add(total, result)
 
     async def _tell_failure(self, session: AsyncSession, effect_id: int, now: dt.datetime) -> None:
         """An effect failed for good: the member who asked (and, for a conversation, the
@@ -502,11 +572,6 @@ class Dispatcher:
                 if self._stopping:
                     outcomes.append((nudge, member, "released", None, None))
                     continue
-                if not self._holds(nudge.id):
-                    # The lease lapsed (this process stalled for longer than a third of a
-                    # lease): leave the nudge to whoever claims it next, us included.
-                    outcomes.append((nudge, member, "lapsed", None, None))
-                    continue
                 if wait_until is not None:
                     outcomes.append((nudge, member, "ratelimited", wait_until, None))
                     continue
@@ -518,8 +583,14 @@ class Dispatcher:
                 )
                 deliverer = self.deliverers[member.platform]
                 try:
-                    async with gate, asyncio.timeout(self.delivery_timeout):
-                        channel = await deliverer.deliver(message)
+                    async with gate:
+                        if not self._leases.holds(nudge.id):
+                            # The lease lapsed or may soon (renewals failed, or this process
+                            # stalled for a third of a lease): not ours to start. Handed back.
+                            outcomes.append((nudge, member, "lapsed", None, None))
+                            continue
+                        async with asyncio.timeout(self.delivery_timeout):
+                            channel = await deliverer.deliver(message)
                     outcomes.append((nudge, member, "sent", None, channel))
                 except RateLimited as err:
                     wait_until = max(1.0, err.retry_after)
@@ -536,25 +607,27 @@ class Dispatcher:
         await asyncio.gather(*(run(items) for items in groups.values()))
         return outcomes
 
-    async def _record(self, outcomes: list[Outcome], deferred: list[tuple[int, dt.datetime]], result: SweepResult) -> None:
+    async def _record(self, outcomes: list[Outcome], deferred: list[tuple[int, dt.datetime]], total: SweepResult) -> None:
+        """Writes outcomes back in one transaction; counts and telemetry only once it has
+        committed (a failed write is tried again with the same outcomes)."""
         now = self.clock.now()
         sent_open: list[int] = []
         sent_closed: list[int] = []
         channels: dict[int, str] = {}
         digests: list[MemberInfo] = []
+        result = SweepResult()
+        finished: list[tuple[str, str, str]] = []
         async with self.db.write() as session:
             mine = and_(Nudge.status == "sending", Nudge.lease_owner == self.owner)
             for nudge, member, outcome, wait, info in outcomes:
-                if outcome == "lapsed":
-                    continue  # not ours any more, or claimable again: nothing to write
-                if outcome != "released":
+                if outcome not in ("released", "lapsed"):
                     label = TELEMETRY_OUTCOMES[outcome]
                     if outcome == "retry" and nudge.attempts >= MAX_ATTEMPTS:
                         label = "failed"
-                    self.telemetry.nudge_finished(nudge.kind, member.platform, label)
-                    if label in ("rate_limited", "retry"):
-                        self.telemetry.retried(member.platform)
-                if outcome == "released":
+                    finished.append((nudge.kind, member.platform, label))
+                if outcome in ("released", "lapsed"):
+                    # Not started: pending again at once if still ours (a lapsed one that
+                    # another process has claimed since is not ours: nothing is written).
                     await session.execute(
                         update(Nudge).where(Nudge.id == nudge.id, mine).values(
                             status="pending", lease_until=None, attempts=Nudge.attempts - 1,
@@ -612,6 +685,11 @@ class Dispatcher:
                 fresh = await session.get(Member, member.id)
                 if fresh is not None:
                     await n.schedule_digest(session, fresh, now + dt.timedelta(minutes=1), self.default_tz)
+        _add(total, result)
+        for kind, platform, label in finished:
+            self.telemetry.nudge_finished(kind, platform, label)
+            if label in ("rate_limited", "retry"):
+                self.telemetry.retried(platform)
 
 
 def _add(total: SweepResult, result: SweepResult) -> None:

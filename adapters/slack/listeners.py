@@ -162,22 +162,17 @@ class SlackListeners:
         await self.seen.close()
 
     async def dedupe(self, req, resp, next_):  # Bolt injects middleware arguments by name
-        """Global middleware: a request already handled (Slack's retry) is acked, not redone."""
+        """Global middleware: a request already handled (Slack's retry, or a signed request
+        replayed in Slack's five minutes) is acked, not redone, in any process."""
         key = request_key(req.body, req.raw_body)
-        retry = req.headers.get("x-slack-retry-num")
-        if self.seen.seen_here(key):
-            fresh = False
-        elif retry:
-            try:
-                fresh = await self.seen.claim(key)
-            except Exception:
-                log.exception("slack: dedupe check failed; handling the request anyway")
-                fresh = True
-        else:
-            self.seen.note(key)
+        try:
+            fresh = await self.seen.claim(key)
+        except Exception:
+            log.exception("slack: dedupe check failed; handling the request anyway")
             fresh = True
         if not fresh:
-            log.info("slack: request already handled (X-Slack-Retry-Num=%s); not again", retry)
+            log.info("slack: request already handled (X-Slack-Retry-Num=%s); not again",
+                     req.headers.get("x-slack-retry-num") or "none")
             return BoltResponse(status=200, body="")
         return await next_()
 

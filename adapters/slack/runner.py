@@ -6,7 +6,10 @@ Modes:
   nothing needs to reach the bot from outside.
 - **HTTP mode** otherwise: ``POST /slack/events`` on ``RAPPORT_HTTP_HOST:RAPPORT_HTTP_PORT``.
   Bolt verifies every request's signature and rejects timestamps more than five minutes
-  old (replays) with 401 before anything runs.
+  old with 401 before anything runs; a timestamp that is not a number gets 401 here, before
+  Bolt (whose verifier would fail on it with a 500). A signed request replayed within the
+  five minutes runs once, in any process: ``SlackListeners.dedupe`` claims its fingerprint
+  in the database (``adapters/slack/seen.py``).
 
 The routes go on the bot's one HTTP listener (``bot/web.py``, which also answers health
 checks): events in HTTP mode and, with ``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET``, the
@@ -21,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from typing import Any, Protocol
 
 import aiohttp
@@ -41,6 +45,7 @@ from core.service import Rapport
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+TIMESTAMP = re.compile(r"[0-9]{1,15}")  # seconds since 1970, as Slack sends them (ASCII digits only)
 PRUNE_EVERY = 3600.0
 
 
@@ -117,6 +122,8 @@ class SlackRunner:
         return routes
 
     async def events(self, request: web.Request) -> web.Response:
+        if not TIMESTAMP.fullmatch(request.headers.get("X-Slack-Request-Timestamp", "")):
+            return web.json_response({"error": "invalid request"}, status=401)  # as Bolt answers a bad signature
         return await to_aiohttp_response(await self.bolt.async_dispatch(await to_bolt_request(request)))
 
     async def install(self, request: web.Request) -> web.Response:

@@ -1,23 +1,24 @@
-"""Requests already handled, so a request Slack retries is processed once.
+"""Requests already handled, so a request Slack retries, or anyone replays, runs once.
 
-Slack retries an Events API request it thinks timed out, with ``X-Slack-Retry-Num``. A
-request's key is its event id for events, else a hash of its body (a slash command's or an
-interaction's body carries a one-time ``trigger_id``, so equal bodies mean one request).
+Slack retries an Events API request it thinks timed out, with ``X-Slack-Retry-Num``; anyone
+who captured a signed request can send it again, unchanged, for as long as Slack's five
+minutes allow its timestamp (``adapters/slack/runner.py`` refuses it after that). A request's
+key is its event id for events (a retry is re-signed, but the event id stays), else a hash of
+its body (a slash command's or an interaction's body carries a one-time ``trigger_id``, so
+equal bodies mean one request, however it is signed).
 
-- Every request's key is remembered in this process at once and recorded through the core
-  (``Rapport.note_events``) in batches a moment later, off the path of the answer: one small
-  transaction per batch instead of one per request.
-- A request that says it is a retry claims its key through the core
-  (``Rapport.claim_event``: an insert that does nothing on conflict). Slack retries after its
-  3-second timeout at the earliest, by which time the original's key is recorded, so the
-  claim holds across processes sharing the database.
+Every request, after its signature is checked, claims its key through the core
+(``Rapport.claim_event``: an insert into ``seen_events`` that does nothing on conflict)
+before anything runs. The first claim wins in any process sharing the database, also when
+copies arrive at the same moment; the rest are acked with an empty 200. Keys this process
+handled are also remembered for ``REMEMBER`` seconds, which answers a repeat here without
+asking the database.
 
 Keys older than a day are forgotten (``Rapport.forget_events``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -29,8 +30,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "slack:"
 KEEP = dt.timedelta(days=1)
-FLUSH_EVERY = 0.1  # seconds between batch writes of new keys
-REMEMBER = 600.0  # seconds a key stays in this process's memory
+REMEMBER = 600.0  # seconds a key stays in this process's memory: longer than Slack's 5-minute window
 
 
 def request_key(body: dict, raw_body: str) -> str:
@@ -42,37 +42,25 @@ def request_key(body: dict, raw_body: str) -> str:
 
 
 class SeenRequests:
-    """Remembers request keys (memory now, the core's record soon) and claims retried ones."""
+    """Claims request keys in the database, remembering the ones this process has seen."""
 
     def __init__(self, core: Rapport) -> None:
         self.core = core
         self._recent: dict[str, float] = {}
-        self._pending: list[str] = []
-        self._flusher: asyncio.Task | None = None
 
     def seen_here(self, key: str) -> bool:
         """True if this process handled ``key`` in the last ``REMEMBER`` seconds."""
         at = self._recent.get(key)
         return at is not None and time.monotonic() - at < REMEMBER
 
-    def note(self, key: str) -> None:
-        """Remembers a first delivery; it is recorded within ``FLUSH_EVERY``."""
-        self._recent[key] = time.monotonic()
-        self._pending.append(key)
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.ensure_future(self._flush_soon())
-
     async def claim(self, key: str) -> bool:
-        """For a retry: True if nobody has handled ``key`` (it is now ours), else False."""
+        """True if no process has handled ``key`` (it is now ours, recorded), else False.
+        A failing database raises: the caller decides."""
         if self.seen_here(key):
             return False
-        self._recent.pop(key, None)  # re-inserted at the end: the order stays by time
-        self._recent[key] = time.monotonic()
+        self._forget_old()
+        self._recent[key] = time.monotonic()  # before the await: a copy arriving meanwhile waits for nothing
         return await self.core.claim_event(key)
-
-    async def _flush_soon(self) -> None:
-        await asyncio.sleep(FLUSH_EVERY)
-        await self.flush()
 
     def _forget_old(self) -> None:
         # Keys are in the order they were seen: drop from the front while they're old.
@@ -83,24 +71,9 @@ class SeenRequests:
                 break
             del self._recent[key]
 
-    async def flush(self) -> None:
-        """Records the remembered keys not recorded yet."""
-        self._forget_old()
-        keys, self._pending = self._pending, []
-        if not keys:
-            return
-        try:
-            await self.core.note_events(keys)
-        except Exception:
-            log.exception("recording %d Slack request keys failed", len(keys))
-
     async def prune(self) -> int:
         """Forgets recorded Slack keys older than ``KEEP``."""
         return await self.core.forget_events(PREFIX, KEEP)
 
     async def close(self) -> None:
-        """Records what is pending. A flush under way is awaited, never cancelled: cancelling
-        a database call midway leaves its connection to be torn down after the engine."""
-        if self._flusher is not None and not self._flusher.done():
-            await asyncio.wait({self._flusher}, timeout=5)
-        await self.flush()
+        """Nothing is left to record: every claim was written before its request ran."""

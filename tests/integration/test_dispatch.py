@@ -287,3 +287,42 @@ async def _race(engine, clock, dispatchers, n=1000):
     assert statuses == {"done"}  # time-checks close once sent
     async with sessionmaker() as s, s.begin():
         await s.execute(update(Nudge).values(status="pending"))
+
+
+async def test_a_failed_write_of_outcomes_is_tried_again_not_resent(engine, db, clock):
+    """Writing outcomes back fails once mid-batch (and once at its end): they are written at
+    the next try, and nothing is delivered a second time after the lease."""
+    now = clock.now()
+    async with db.write() as s:
+        member_id = (await s.execute(insert(Member).values(
+            platform="console", workspace_id="local", user_id="w", quiet_start="00:00", quiet_end="00:00",
+            stay_in_touch_days=90, digest=False, created_at=now, dm_failed_notice=False,
+        ).returning(Member.id))).scalar_one()
+        await s.execute(insert(Nudge), [
+            {"member_id": member_id, "kind": "time-check", "due_at": now - dt.timedelta(minutes=5), "status": "pending",
+             "attempts": 0, "created_at": now - dt.timedelta(days=1)} for _ in range(30)
+        ])
+    delivered = []
+
+    class Slowish:
+        async def deliver(self, message):
+            delivered.append(message.nudge_id)
+            await asyncio.sleep(0.01)  # 0.3 s in all: outcomes are written back as they come
+
+    d = make_dispatcher(db, clock, Slowish(), lease=dt.timedelta(seconds=60))
+    record, calls = d._record, []
+
+    async def flaky(outcomes, deferred, result):
+        calls.append(len(outcomes))
+        if len(calls) in (1, 3):
+            raise ConnectionResetError("the database went away for a moment")
+        await record(outcomes, deferred, result)
+
+    d._record = flaky
+    assert (await d.sweep()).sent == 30
+    assert len(calls) >= 4  # the failures happened, and were followed by writes that worked
+    clock.advance(seconds=61)
+    assert (await d.sweep()).claimed == 0
+    assert sorted(delivered) == sorted(set(delivered)) and len(delivered) == 30
+    async with db.read() as s:
+        assert set(await s.scalars(select(Nudge.status))) == {"done"}

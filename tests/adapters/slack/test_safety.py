@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import time
 
+import aiohttp
 from sqlalchemy import func, select
 
+from adapters.slack.runner import start_slack
+from bot.app import App
 from core.models import ContactRow, Member, SeenEvent
+from tests.adapters.slack.conftest import SECRET, SlackHarness, free_port
+from tests.adapters.slack.slackreq import SlackSender, sign
 
 
 async def count(slack, model) -> int:
@@ -39,9 +46,7 @@ async def test_a_retried_request_is_processed_once(slack):
     assert await count(slack, ContactRow) == 1
 
     # Another process sharing the database (no memory of the first): the table says no.
-    seen = slack.runner.listeners.seen
-    await seen.flush()
-    seen._recent.clear()
+    slack.runner.listeners.seen._recent.clear()
     elsewhere = await slack.send.post(body, "application/x-www-form-urlencoded", retry=2)
     assert elsewhere.status == 200 and not elsewhere.body.strip()
     assert await count(slack, ContactRow) == 1
@@ -53,6 +58,66 @@ async def test_a_retried_request_is_processed_once(slack):
         assert (await slack.send.post(event, "application/json", retry=retry)).status == 200
     await slack.standin.wait_for("views.publish")
     assert len(slack.standin.of("views.publish")) == 1
+
+
+@contextlib.asynccontextmanager
+async def twin(slack: SlackHarness):
+    """A second process on the first one's database: its own app, listener, memory and write gate."""
+    settings = slack.app.settings.model_copy(update={"http_port": free_port()})
+    app = App(settings, slack.clock)
+    await app.open()
+    runner = await start_slack(app)
+    await app.start_web()
+    http = aiohttp.ClientSession()
+    base = f"http://127.0.0.1:{app.web.port}"
+    try:
+        yield SlackHarness(app, runner, slack.standin, SlackSender(f"{base}/slack/events", SECRET, slack.standin, http),
+                           slack.clock, base, http)
+    finally:
+        await http.close()
+        await runner.stop()
+        await app.close()
+
+
+async def replay(send: SlackSender, body: str, headers: dict[str, str]):
+    """Posts exactly the bytes and headers Slack signed once, as a replaying attacker would."""
+    async with send.session.post(send.url, data=body.encode(), headers=headers) as resp:
+        return resp.status, await resp.text()
+
+
+async def test_a_replayed_signed_request_runs_once_in_any_process(slack):
+    """No X-Slack-Retry-Num: a captured request sent again within Slack's 5 minutes."""
+    body, response_url = slack.send.command_body("log Jane Doe when: 2 days ago")
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(SECRET, body)}
+    first = await replay(slack.send, body, headers)
+    assert first[0] == 200 and "Logged" in first[1]
+    again = await replay(slack.send, body, headers)
+    assert again == (200, "")
+    async with twin(slack) as other:
+        # Another process that never saw it, a moment later (its record is the database's).
+        elsewhere = await replay(other.send, body, headers)
+        assert elsewhere == (200, "")
+        # Both processes at once, for a request neither has seen: one runs it.
+        body2, _ = slack.send.command_body("add Ana Ruiz")
+        headers2 = {"Content-Type": "application/x-www-form-urlencoded", **sign(SECRET, body2)}
+        answers = await asyncio.gather(*(replay(h.send, body2, headers2) for h in (slack, other, slack, other)))
+        assert sorted(status for status, _ in answers) == [200] * 4
+        assert sum("Added Ana Ruiz" in text for _, text in answers) == 1
+        assert [text for _, text in answers].count("") == 3
+    await asyncio.sleep(0.5)  # nothing was spawned to answer later either
+    assert not [c for c in slack.standin.of("response_url") if response_url.endswith(c.params["key"])]
+    assert await count(slack, ContactRow) == 2
+    assert "Jane Doe" in await slack.send.ask("contacts")
+
+
+async def test_a_malformed_timestamp_is_refused_not_crashed_on(slack):
+    body, _ = slack.send.command_body("add Jane Doe")
+    signature = sign(SECRET, body)["X-Slack-Signature"]
+    for timestamp in ("soon", "", "1e9", "12.5", "9" * 5000, "-5", " 170000000 ", "１７００００００００"):
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
+        assert (await replay(slack.send, body, headers))[0] == 401, timestamp
+    assert await count(slack, ContactRow) == 0 and await count(slack, SeenEvent) == 0
 
 
 async def test_mentions_typed_by_users_are_shown_never_executed(slack):
