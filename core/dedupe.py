@@ -7,7 +7,6 @@ processes racing for one key can't both win.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete
@@ -31,17 +30,6 @@ async def claim(db: Database, key: str, now: dt.datetime) -> bool:
             _insert(db).values(key=key[:KEY_MAX], seen_at=now).on_conflict_do_nothing(index_elements=["key"])
         )
         return rowcount(result) == 1
-
-
-async def note(db: Database, keys: Iterable[str], now: dt.datetime) -> None:
-    """Records keys (duplicates and ones already there are fine)."""
-    unique = list(dict.fromkeys(k[:KEY_MAX] for k in keys))
-    if not unique:
-        return
-    async with db.write() as session:
-        await session.execute(
-            _insert(db).values([{"key": k, "seen_at": now} for k in unique]).on_conflict_do_nothing(index_elements=["key"])
-        )
 
 
 async def prune(db: Database, prefix: str, before: dt.datetime) -> int:

@@ -434,10 +434,6 @@ class Rapport:
         """A platform event or request key: True the first time, in any process (dedupe)."""
         return await dedupe.claim(self.db, key, self.clock.now())
 
-    async def note_events(self, keys: Iterable[str]) -> None:
-        """Records keys already handled, so a retry of them is recognised."""
-        await dedupe.note(self.db, keys, self.clock.now())
-
     async def forget_events(self, prefix: str, older_than: dt.timedelta) -> int:
         """Drops recorded keys with ``prefix`` older than ``older_than``."""
         return await dedupe.prune(self.db, prefix, self.clock.now() - older_than)
