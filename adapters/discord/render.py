@@ -78,17 +78,21 @@ def clip(text: str, limit: int) -> str:
 
 
 # A link a member typed stays a plain link: it shows its own address, so it can't disguise
-# one. Its characters are left alone (escaping them would break the link); it never holds a
-# backtick or a backslash, so it can't change how the backticks around it pair.
-_URL = re.compile(r"<?https?://[^\s<>`\\\[\]]+>?")
+# one. It is left alone (escaping would break it) from a real host name, so Discord surely
+# makes it a link, up to any "<", "[", backtick or backslash: those are escaped after it as
+# anywhere. Should Discord's link run on over them, they are inside a link, inert too.
+_URL = re.compile(r"<?https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+[^\s<>`\\\[\]]*>?")
 # The core marks commands with backticks: `/rapport done R7`. Those spans stay code, where
 # nothing renders: every other backtick is escaped, so Discord pairs them as we do. Not
 # after a link in the same word, though: Discord's link would swallow the opening backtick
 # and pair the closing one with the next span's, turning the text between into markdown.
 _CODE = re.compile(r"`([^`\n]+)`")
-_SPECIAL = re.compile(r"([\\*_~|`\[\]<])")  # escaped anywhere: emphasis, code, masked links, mentions
+_SPECIAL = re.compile(r"([\\*_~|`\[\]])")  # escaped anywhere: emphasis, code, masked links
 _LINE_START = re.compile(r"^(\s*)([#>+-])", re.MULTILINE)  # headers, quotes, lists, small print
 _ORDERED = re.compile(r"^(\s*\d+)\.(?=\s)", re.MULTILINE)  # "1. " starts a list
+# Mentions, channels, roles, times, emoji all start "<x": a zero-width space after the "<"
+# (not a backslash, which a link just before would take in) leaves them text.
+_ANGLE = re.compile(r"<")
 _EVERYONE = re.compile(r"@(everyone|here)")
 
 
@@ -122,7 +126,11 @@ def _escape(text: str) -> str:
     text = _SPECIAL.sub(r"\\\1", text)
     text = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     text = _ORDERED.sub(lambda m: m.group(1) + "\\.", text)
-    return _EVERYONE.sub("@\u200b\\1", text)
+    text = _ANGLE.sub("<\u200b", text)
+    text = _EVERYONE.sub("@\u200b\\1", text)
+    # Anything else that looks like a link (no real host) must not become one: Discord's
+    # link would take in the escapes after it and leave what follows live.
+    return text.replace("://", "\\://")
 
 
 def code_block(text: str, limit: int) -> str:

@@ -251,7 +251,7 @@ async def test_nothing_the_bot_sends_pings_everyone(standin, start_bot):
         assert mentions.get("parse") == [], f"{path}: {mentions}"
         assert not mentions.get("roles") and not mentions.get("users") and not mentions.get("replied_user")
     # Shown as typed, inert: no everyone, no role mention (test_escaping.py has the rest).
-    shown = "@\u200beveryone @\u200bhere \\<@&123456> hire me"
+    shown = "@\u200beveryone @\u200bhere <\u200b@&123456> hire me"
     assert shown in text_of(next(m for m in standin.messages.values() if m["channel_id"] == guild.channel("intros")["id"]))
 
 

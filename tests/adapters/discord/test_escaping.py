@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from adapters.discord.render import inert
 from core.models import Member, Nudge
 from tests.adapters.discord.conftest import buttons_of, channel_post, eventually, text_of
 from tests.adapters.discord.standin import EPHEMERAL
@@ -16,22 +19,57 @@ HOSTILE = "[click here](https://evil.example/login) **bold** __under__ ~~gone~~ 
 HOSTILE_NOTE = "# Big header\n> a quote\n- a list [x](https://evil.example) `[y](https://evil.example)` https://ok.example/a_b"
 
 
+AUTOLINK = re.compile(r"https?://[^\s<]+[^<.,:;\"')\]\s]")  # where Discord makes a plain link (it swallows backticks)
+
+
+def segments(text: str) -> list[tuple[str, str]]:
+    """``text`` read left to right as Discord does: ("escaped", c) for a backslash-escaped
+    character, ("link", url) for a plain link, ("code", body) for an inline code span,
+    ("raw", c) for anything else."""
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text) and not text[i + 1].isalnum() and not text[i + 1].isspace():
+            out.append(("escaped", text[i + 1]))
+            i += 2
+        elif link := AUTOLINK.match(text, i):
+            out.append(("link", link.group(0)))
+            i = link.end()
+        elif c == "`" and (end := text.find("`", i + 1)) > i + 1 and "\n" not in text[i:end]:
+            out.append(("code", text[i + 1 : end]))
+            i = end + 1
+        else:
+            out.append(("raw", c))
+            i += 1
+    return out
+
+
 def live_markdown(text: str) -> list[str]:
-    """What Discord would render as markup in ``text``: escaped characters and code spans
-    are inert; any masked link, emphasis, mention or block markup left over is not."""
+    """What Discord would render as markup in ``text``: escaped characters, plain links and
+    code spans are inert; any masked link, emphasis, mention or block markup left is not."""
     text = text.replace("\u200b", "\0")  # "@\u200beveryone" is text
-    text = re.sub(r"```\n.*?\n```", "", text, flags=re.DOTALL)  # a draft's code block
+    text = re.sub(r"```\n.*?\n```", "\x01", text, flags=re.DOTALL)  # a draft's code block
     text = text.replace("**Draft** (copy, edit, send):", "")  # the renderer's own label
-    text = re.sub(r"\\[^A-Za-z0-9\s]", "", text)  # escapes
-    text = re.sub(r"`[^`\n]+`", "", text)  # code spans
-    found = re.findall(r"\[[^\]\n]*\]\([^)\n]*\)|\*\*|__|~~|\|\||(?<!\w)\*\S|<[@#&!:]|@everyone|@here", text)
+    parts = segments(text)
+    # A masked link wins over the plain link inside it.
+    found = re.findall(r"\[[^\]\n]*\]\([^)\n]*\)", "".join(c if kind in ("raw", "link") else "\x01" for kind, c in parts))
+    text = "".join(c if kind == "raw" else "\x01" for kind, c in parts)
+    found += re.findall(r"\*\*|__|~~|\|\||(?<!\w)\*\S|<[@#&!:]|@everyone|@here", text)
     found += re.findall(r"^\s*(?:#{1,3}\s|>\s|-\s|-#)", text, re.MULTILINE)
     return found
 
 
-def shown(text: str) -> str:
-    """What a member reads: escapes removed, zero-width spaces gone."""
-    return re.sub(r"\\([^A-Za-z0-9\s])", r"\1", text).replace("\u200b", "")
+def shown(text: str, *, in_links: bool = False) -> str:
+    """What a member reads: escapes resolved, code spans as they are, zero-width spaces gone.
+    ``in_links``: escapes inside a plain link resolved too (Discord shows them there, as
+    backslashes: only in a link to no real host, which a reader can't follow anyway)."""
+    def piece(kind: str, c: str) -> str:
+        if kind == "code":
+            return f"`{c}`"
+        return re.sub(r"\\([^A-Za-z0-9\s])", r"\1", c) if kind == "link" and in_links else c
+
+    return "".join(piece(kind, c) for kind, c in segments(text)).replace("\u200b", "")
 
 
 def parts(message: dict) -> list[str]:
@@ -199,3 +237,15 @@ async def test_when_neither_can_get_dms_both_are_told_what_to_do(standin, start_
     assert "Message each other directly: you'll find each other in the member list." in text
     assert "an organizer can check that I'm allowed to message members here" in text
     assert not re.search(r"try again|in a minute|intro channel", text, re.IGNORECASE), text
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(list("ab 1.\n*_~|`[]()<>@#&!:-+\\/") + ["https://", "x.co", "everyone", "here"]), max_size=40))
+def test_any_text_is_shown_as_typed_and_nothing_in_it_is_live(pieces):
+    text = "".join(pieces)
+    rendered = inert(text)
+    if "://" in text:  # Discord's plain link may take in an escape meant for the text after it
+        assert shown(rendered, in_links=True).replace("\\", "") == text.replace("\\", "")
+    else:
+        assert shown(rendered) == text
+    assert not live_markdown(rendered), (text, rendered)
