@@ -200,7 +200,9 @@ class Intro(Command):
     """Asks the community for an introduction.
 
     `intro <what you seek>` posts to the intro channel; `intro @member note: ...` asks
-    one member directly, and they can accept or say not now.
+    one member directly, and they can accept or say not now. You can ask 5 people a day
+    directly, the same person once a month; everyone together asks a person at most their
+    `per-month` (twice if they never offered). Offers to help others: 10 a day.
     """
 
     verb: ClassVar[str] = "intro"
@@ -212,7 +214,8 @@ class Intro(Command):
 class Offer(Command):
     """Joins the helper directory; `offer off` leaves it.
 
-    `fields:` and `companies:` say where you can help; `per-month:` caps how often you're asked.
+    `fields:` and `companies:` say where you can help; `per-month:` caps how often you're asked,
+    by everyone together, and each member can ask you once a month.
     """
 
     verb: ClassVar[str] = "offer"

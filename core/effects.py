@@ -180,7 +180,7 @@ def failure_notice(effect: Effect, request: IntroRequest | None, channel_label: 
         )
     return (
         "I couldn't open your introduction's conversation",
-        "The introduction was accepted, but I couldn't open a conversation for the two of you. "
-        "Message each other directly; an organizer can check my access to the intro channel "
-        "(`/rapport admin channel`).",
+        "The introduction was accepted, but I couldn't open a conversation for the two of you, or reach "
+        "you both by DM. Message each other directly: you'll find each other in the member list. If it "
+        "keeps happening, an organizer can check that I'm allowed to message members here.",
     )

@@ -1,4 +1,4 @@
-"""``core.ports.Platform`` on Discord: DMs for nudges, channel posts, private threads.
+"""``core.ports.Platform`` on Discord: DMs for nudges, channel posts, private threads (or DMs).
 
 Only the dispatcher calls these, after the command that asked for them has committed.
 
@@ -85,22 +85,30 @@ class DiscordPlatform:
         """Posts in a server channel; returns the message id (the reference to update it)."""
         async with self._calling(f"post in {channel_id}"):
             channel = self.client.get_partial_messageable(int(channel_id), guild_id=int(workspace_id))
-            sent = await channel.send(**render(reply).send_kwargs(), allowed_mentions=discord.AllowedMentions.none())
+            sent = await channel.send(**render(reply).send_kwargs())
             return str(sent.id)
 
     async def update_channel_post(self, workspace_id: str, channel_id: str, message_ref: str, reply: Reply) -> None:
         """Replaces a post made by :meth:`post_channel`."""
         async with self._calling(f"update of {message_ref}"):
             channel = self.client.get_partial_messageable(int(channel_id), guild_id=int(workspace_id))
-            await channel.get_partial_message(int(message_ref)).edit(
-                **render(reply).edit_kwargs(), allowed_mentions=discord.AllowedMentions.none()
-            )
+            await channel.get_partial_message(int(message_ref)).edit(**render(reply).edit_kwargs())
 
     async def open_conversation(self, workspace_id: str, user_ids: list[str], reply: Reply, channel_id: str | None = None) -> str:
         """A private thread in ``channel_id`` (the intro channel) with the members added and
-        ``reply`` as its first message, which pings those members and nobody else."""
-        if not channel_id:
-            raise PermanentError("a Discord conversation needs a channel for its private thread")
+        ``reply`` as its first message, which pings those members and nobody else.
+
+        Bots can't open group DMs on Discord. So with no intro channel, or one the thread
+        can't be made in (deleted, no access, not a text channel), each member gets the
+        introduction by DM instead, naming the other: the conversation still happens."""
+        if channel_id:
+            try:
+                return await self._thread(channel_id, user_ids, reply)
+            except PermanentError as err:
+                log.warning("no private thread in %s (%s); introducing %s by DM instead", channel_id, err, user_ids)
+        return await self._introduce_by_dm(workspace_id, user_ids, reply)
+
+    async def _thread(self, channel_id: str, user_ids: list[str], reply: Reply) -> str:
         async with self._calling(f"thread in {channel_id}"):
             channel = self.client.get_channel(int(channel_id)) or await self.client.fetch_channel(int(channel_id))
             if not isinstance(channel, discord.TextChannel):
@@ -114,9 +122,31 @@ class DiscordPlatform:
             people = [discord.Object(id=int(u)) for u in user_ids]
             for person in people:
                 await thread.add_user(person)
-            await thread.send(
-                content=" ".join(f"<@{p.id}>" for p in people),
-                allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=people),
+            await thread.send(**{
                 **render(reply).send_kwargs(),
-            )
+                "content": " ".join(f"<@{p.id}>" for p in people),
+                "allowed_mentions": discord.AllowedMentions(everyone=False, roles=False, users=people),
+            })
             return str(thread.id)
+
+    async def _introduce_by_dm(self, workspace_id: str, user_ids: list[str], reply: Reply) -> str:
+        """The introduction in each member's DMs, with the others named (a mention, to click
+        through to them). Fails only when it reached nobody; one who can't get DMs still gets
+        messaged by the other."""
+        sent: list[str] = []
+        refused: list[str] = []
+        for user_id in user_ids:
+            others = " and ".join(f"<@{u}>" for u in user_ids if u != user_id)
+            try:
+                async with self._calling(f"introduction DM to {user_id}"):
+                    dm = await self.client.create_dm(discord.Object(id=int(user_id)))
+                    await dm.send(**{
+                        **render(reply, workspace_id).send_kwargs(),
+                        "content": f"Your introduction to {others}. Send them a message here on Discord to say hello.",
+                    })
+                    sent.append(str(dm.id))
+            except PermanentError as err:
+                refused.append(str(err))
+        if not sent:
+            raise PermanentError("; ".join(refused) or "no one to introduce")
+        return "dm:" + ",".join(sent)

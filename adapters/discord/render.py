@@ -5,9 +5,12 @@ the message lands in a DM (nudges), the id also carries the server it belongs to
 (``nudge:done:42@<guild id>``), because a DM interaction has no guild and one Discord user
 can be a member of several servers that run the bot.
 
-Everything a member typed goes into embeds (embeds never ping); the client's default
-``AllowedMentions.none()`` covers the rest. Discord's size limits are enforced here, so a
-long reply is clipped rather than rejected.
+Everything a member typed goes into embeds (embeds never ping), and every send says
+``AllowedMentions.none()`` as well. The core's text is plain (``core.ui``), so before it goes
+into an embed it is made inert with :func:`inert`: Discord markdown is escaped (no
+``[disguised](https://links)``, no bold, no headers), mentions show as text (``<@123>``,
+``@everyone``), and only the core's backticked commands stay code. Discord's size limits
+are enforced here, so a long reply is clipped rather than rejected.
 
 Links: a ``Button`` with a ``url`` becomes a link button (no custom id; Discord opens it and
 tells the bot nothing). Discord previews only links in a message's ``content``, and a
@@ -74,6 +77,62 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
 
 
+# A link a member typed stays a plain link: it shows its own address, so it can't disguise
+# one. It is left alone (escaping would break it) from a real host name, so Discord surely
+# makes it a link, up to any "<", "[", backtick or backslash: those are escaped after it as
+# anywhere. Should Discord's link run on over them, they are inside a link, inert too.
+_URL = re.compile(r"<?https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+[^\s<>`\\\[\]]*>?")
+# The core marks commands with backticks: `/rapport done R7`. Those spans stay code, where
+# nothing renders: every other backtick is escaped, so Discord pairs them as we do. Not
+# after a link in the same word, though: Discord's link would swallow the opening backtick
+# and pair the closing one with the next span's, turning the text between into markdown.
+_CODE = re.compile(r"`([^`\n]+)`")
+_SPECIAL = re.compile(r"([\\*_~|`\[\]])")  # escaped anywhere: emphasis, code, masked links
+_LINE_START = re.compile(r"^(\s*)([#>+-])", re.MULTILINE)  # headers, quotes, lists, small print
+_ORDERED = re.compile(r"^(\s*\d+)\.(?=\s)", re.MULTILINE)  # "1. " starts a list
+# Mentions, channels, roles, times, emoji all start "<x": a zero-width space after the "<"
+# (not a backslash, which a link just before would take in) leaves them text.
+_ANGLE = re.compile(r"<")
+_EVERYONE = re.compile(r"@(everyone|here)")
+
+
+def inert(text: str) -> str:
+    """``text`` as Discord should show it, literally: markdown escaped, mentions as text."""
+    out: list[str] = []
+    at = 0
+    for span in _CODE.finditer(text or ""):
+        word = re.split(r"\s", text[: span.start()])[-1]
+        if "://" in word:
+            continue
+        out.append(_inert_plain(text[at : span.start()]))
+        out.append(span.group(0))
+        at = span.end()
+    out.append(_inert_plain((text or "")[at:]))
+    return "".join(out)
+
+
+def _inert_plain(text: str) -> str:
+    out: list[str] = []
+    at = 0
+    for link in _URL.finditer(text):
+        out.append(_escape(text[at : link.start()]))
+        out.append(link.group(0))
+        at = link.end()
+    out.append(_escape(text[at:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    text = _SPECIAL.sub(r"\\\1", text)
+    text = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    text = _ORDERED.sub(lambda m: m.group(1) + "\\.", text)
+    text = _ANGLE.sub("<\u200b", text)
+    text = _EVERYONE.sub("@\u200b\\1", text)
+    # Anything else that looks like a link (no real host) must not become one: Discord's
+    # link would take in the escapes after it and leave what follows live.
+    return text.replace("://", "\\://")
+
+
 def code_block(text: str, limit: int) -> str:
     """A copyable code block of at most ``limit`` characters, fences included."""
     # A fence inside the draft would end the block early; a zero-width space defuses it.
@@ -90,8 +149,9 @@ class Rendered:
     files: list[discord.File] = field(default_factory=list)
 
     def send_kwargs(self) -> dict:
-        """For ``send``/``send_message``/``followup.send``."""
-        kwargs: dict = {"embeds": self.embeds}
+        """For ``send``/``send_message``/``followup.send``. Pings nobody; a caller that means
+        to ping (a new thread's two members) replaces ``allowed_mentions``."""
+        kwargs: dict = {"embeds": self.embeds, "allowed_mentions": discord.AllowedMentions.none()}
         if self.view is not None:
             kwargs["view"] = self.view
         if self.files:
@@ -105,6 +165,7 @@ class Rendered:
             "embeds": self.embeds,
             "view": self.view,
             "attachments": self.files,
+            "allowed_mentions": discord.AllowedMentions.none(),
         }
 
 
@@ -119,8 +180,8 @@ def _file(attachment: Attachment) -> discord.File:
 
 def _embeds(reply: Reply) -> list[discord.Embed]:
     colour = ERROR if reply.error else ACCENT
-    title = clip(reply.title, TITLE_MAX)
-    description = clip(reply.text, DESCRIPTION_MAX)
+    title = clip(inert(reply.title), TITLE_MAX)
+    description = clip(inert(reply.text), DESCRIPTION_MAX)
     if reply.draft:
         head = (description + "\n\n" if description else "") + "**Draft** (copy, edit, send):\n"
         room = DESCRIPTION_MAX - len(head)
@@ -129,12 +190,15 @@ def _embeds(reply: Reply) -> list[discord.Embed]:
     if not (title or description or reply.fields or reply.sections):
         description = "Done." if not reply.error else "Something went wrong."
 
-    fields = [(clip(label, FIELD_NAME_MAX), clip(value, FIELD_VALUE_MAX) or "\u200b", len(value) <= 40) for label, value in reply.fields]
+    fields = [(clip(inert(label), FIELD_NAME_MAX), clip(inert(value), FIELD_VALUE_MAX) or "\u200b", len(value) <= 40)
+              for label, value in reply.fields]
     for section in reply.sections:
         lines = [section.text] if section.text else []
         lines.extend(f"{label}: {value}" for label, value in section.fields)
-        fields.append((clip(section.title, FIELD_NAME_MAX) or "\u200b", clip("\n".join(lines), FIELD_VALUE_MAX) or "\u200b", False))
-    # Backticks mark commands in the core's text; a footer shows them literally.
+        fields.append((clip(inert(section.title), FIELD_NAME_MAX) or "\u200b", clip(inert("\n".join(lines)), FIELD_VALUE_MAX) or "\u200b",
+                       False))
+    # Backticks mark commands in the core's text; a footer shows them literally (footers
+    # render no markdown and no mentions, so nothing in one needs escaping).
     footer = clip(reply.context.replace("`", ""), min(FOOTER_MAX, EMBED_TOTAL_MAX - len(title) - len(description) - 100))
 
     budget = EMBED_TOTAL_MAX - len(title) - len(description) - len(footer)
@@ -216,7 +280,7 @@ def answered(message: discord.Message, pressed: str, text: str) -> dict:
     """Edit arguments for ``message`` with the row of the pressed button replaced by the
     outcome: the member sees what happened where they clicked, and can't press it twice."""
     embeds = list(message.embeds)
-    note = discord.Embed(description=clip(f"✅ {text}", OUTCOME_MAX), colour=DONE)
+    note = discord.Embed(description=clip(f"✅ {inert(text)}", OUTCOME_MAX), colour=DONE)
     if len(embeds) < EMBEDS_PER_MESSAGE:
         embeds.append(note)
     else:

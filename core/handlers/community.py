@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from core import commands as c
+from core import limits, stats
 from core import nudges as n
-from core import stats
 from core.context import Ctx
 from core.effects import seeker_name
 from core.errors import UserError
 from core.handlers.intros import notify
-from core.models import ContactRow, Member
+from core.models import ContactRow, Member, Nudge
 from core.registry import handles
 from core.ui import Reply, Section
 
@@ -26,14 +26,16 @@ ORGANIZERS_ONLY = (
 
 @handles(c.Landed)
 async def landed(ctx: Ctx, cmd: c.Landed) -> Reply:
-    """The final thank-you round: a note for each person you met, and thanks to your referrers."""
+    """The final thank-you round: a note for each person you met, and thanks to your referrers.
+
+    Each person hears at most once in ``LANDED_QUIET`` (30 days): running it again, to fix a
+    typo or with a new place, lines up notes only for people not told yet."""
     text = " ".join(cmd.text.split())
     ctx.member.landed_at = ctx.now
     ctx.member.landed_text = text
     met = list(await ctx.session.scalars(
         select(ContactRow).where(ContactRow.member_id == ctx.member.id, ContactRow.status == "met").order_by(ContactRow.name)
     ))
-    await n.cancel(ctx.session, ctx.member.id, [n.LANDED], ctx.now)
     everyone: dict[int, ContactRow] = {r.id: r for r in met}
     # Everyone on the referral chain of someone you met helped too.
     for contact in met:
@@ -45,27 +47,48 @@ async def landed(ctx: Ctx, cmd: c.Landed) -> Reply:
             if referrer is None:
                 break
             current = everyone[referrer.id] = referrer
-    for contact in everyone.values():
+    since = ctx.now - limits.LANDED_QUIET
+    # A note still on your list, or one lined up in the last 30 days, is not lined up again.
+    noted = set(await ctx.session.scalars(select(Nudge.contact_id).where(
+        Nudge.member_id == ctx.member.id, Nudge.kind == n.LANDED,
+        or_(Nudge.status.in_(n.OPEN), and_(Nudge.created_at > since, Nudge.status != "cancelled")))))
+    fresh = [r for r in everyone.values() if r.id not in noted]
+    for contact in fresh:
         await n.schedule(ctx.session, ctx.member, n.LANDED, ctx.now, ctx.now, ctx.default_tz, contact_id=contact.id)
-    # Community members who referred you get the news from Rapport directly.
+    # Community members who referred you get the news from Rapport directly, once.
     member_ids = {r.referred_by_member_id for r in await ctx.session.scalars(
         select(ContactRow).where(ContactRow.member_id == ctx.member.id, ContactRow.referred_by_member_id.is_not(None)))}
-    helpers = [m for m in [await ctx.session.get(Member, i) for i in member_ids] if m is not None]
+    helpers = [m for m in [await ctx.session.get(Member, i) for i in sorted(i for i in member_ids if i)] if m is not None]
+    tag = f"landed:{ctx.member.id}"
+    thanked = {x.member_id for x in await ctx.session.scalars(select(Nudge).where(
+        Nudge.member_id.in_([h.id for h in helpers]), Nudge.kind == n.NOTICE, Nudge.created_at > since))
+        if (x.payload or {}).get("tag") == tag}
     for helper in helpers:
-        await notify(ctx, helper, f"{seeker_name(ctx.member)} landed!",
-                     f"They're starting as {text}, and you helped: you introduced them to someone on the way. "
-                     "Thank you for making this community work.")
-    names = sorted(r.name for r in everyone.values())
-    fields = [("Notes to send", ", ".join(names) if names else "none yet: log the meetings you had, and I'll line them up")]
-    if helpers:
-        fields.append(("Thanked for you", ", ".join(seeker_name(h) for h in helpers)))
-    return Reply(
-        title=f"Congratulations! {text}",
-        text="Tell everyone who helped where you landed, with your new contact details: they'll feel pride in "
-        "your success, and you'll keep running into them in your field. I've put a draft for each in your DMs.",
-        fields=tuple(fields),
-        context="Each note stays on your list until you mark it done.",
-    )
+        if helper.id not in thanked:
+            await notify(ctx, helper, f"{seeker_name(ctx.member)} landed!",
+                         f"They're starting as {text}, and you helped: you introduced them to someone on the way. "
+                         "Thank you for making this community work.", tag=tag)
+    names = sorted(r.name for r in fresh)
+    already = sorted([r.name for r in everyone.values() if r.id in noted]
+                     + [seeker_name(h) for h in helpers if h.id in thanked])
+    new_helpers = [seeker_name(h) for h in helpers if h.id not in thanked]
+    fields = []
+    if names or not already:
+        fields.append(("Notes to send", ", ".join(names) if names else "none yet: log the meetings you had, and I'll line them up"))
+    if new_helpers:
+        fields.append(("Thanked for you", ", ".join(new_helpers)))
+    if already:
+        fields.append(("Already told in the last 30 days", ", ".join(already)))
+    if names or new_helpers or not already:
+        body = ("Tell everyone who helped where you landed, with your new contact details: they'll feel pride in "
+                "your success, and you'll keep running into them in your field.")
+        body += " I've put a draft for each in your DMs." if names else ""
+    else:
+        body = "Everyone who helped has heard from you in the last 30 days, so I won't message them again so soon."
+    context = "Each note stays on your list until you mark it done."
+    if already:
+        context += " I don't tell the same people twice within 30 days, even with new news; write to them yourself if it changed."
+    return Reply(title=f"Congratulations! {text}", text=body, fields=tuple(fields), context=context)
 
 
 _SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|([^>]*))?>$")

@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from core import commands as c
-from core import drafts, rules
+from core import drafts, limits, rules
 from core import nudges as n
 from core.context import Ctx
 from core.effects import open_intro_conversation, seeker_name, sync_intro_post
@@ -27,10 +28,10 @@ from core.ui import Button, Field, Form, Reply, Section
 INTRO_EXAMPLE = c.SPECS["intro"].example
 OFFER_EXAMPLE = c.SPECS["offer"].example
 MAX_OPEN = 3
-ASK_WINDOW = dt.timedelta(days=30)  # per-month capacity, rolling
+ASK_WINDOW = limits.ASK_WINDOW  # per-month capacity, rolling
 NOT_NOW_PAUSE = dt.timedelta(days=30)
 LAPSE_AFTER = dt.timedelta(days=7)
-DEFAULT_PER_MONTH = 2
+DEFAULT_PER_MONTH = limits.DEFAULT_PER_MONTH
 MAX_SUGGESTIONS = 3
 #: A request id the acting member may not act on reads like one that doesn't exist.
 GONE = "That request no longer exists."
@@ -45,15 +46,17 @@ def request_ref(request: IntroRequest) -> str:
 
 
 async def notify(ctx: Ctx, member: Member, title: str, text: str = "", draft: str = "", buttons: tuple[Button, ...] = (),
-                 request: IntroRequest | None = None, contact: ContactRow | None = None) -> None:
+                 request: IntroRequest | None = None, contact: ContactRow | None = None, tag: str = "") -> None:
     """A DM to another member, as a durable nudge due now. ``contact``: whom the draft is
-    written to (its "Open in email" link, core.mail)."""
+    written to (its "Open in email" link, core.mail); ``tag``: what it was about, to find it again."""
     payload = {
         "title": title,
         "text": text,
         "draft": draft,
         "buttons": [{"label": b.label, "action_id": b.action_id, "style": b.style, "command": b.command} for b in buttons],
     }
+    if tag:
+        payload["tag"] = tag
     await n.schedule(ctx.session, member, n.NOTICE, ctx.now, ctx.now, ctx.default_tz,
                      intro_request_id=request.id if request else None, payload=payload,
                      contact_id=contact.id if contact is not None and contact.member_id == member.id else None)
@@ -172,6 +175,7 @@ async def _ask_member(ctx: Ctx, user_id: str, shown: str | None, extra: str, not
     helper = await other_member(ctx, user_id, shown)
     name = helper.display_name or "them"
     await _check_open_limit(ctx)
+    await _check_direct_asks(ctx)
     declined = await ctx.session.scalar(
         select(func.max(IntroRequest.answered_at)).where(
             IntroRequest.member_id == ctx.member.id,
@@ -183,6 +187,7 @@ async def _ask_member(ctx: Ctx, user_id: str, shown: str | None, extra: str, not
         lifts = declined + NOT_NOW_PAUSE
         raise UserError(f"{name} said not now recently; you can ask them again from {fmt_when(lifts, ctx.tz)}. "
                         "Meanwhile, try an open request: `/rapport intro <what you seek>`")
+    await _check_same_person(ctx, helper)
     offer = await ctx.session.scalar(select(HelperOffer).where(HelperOffer.member_id == helper.id))
     per_month = offer.per_month if offer is not None and offer.active else DEFAULT_PER_MONTH
     asks = await _asks_in_window(ctx, helper.id)
@@ -213,6 +218,53 @@ async def _ask_member(ctx: Ctx, user_id: str, shown: str | None, extra: str, not
         text=f"I've sent {name} your goal and your ask, with Accept and Not now. If they accept, I'll open a "
         "conversation for you both. No answer in a week and it lapses quietly.",
     )
+
+
+# --- spam limits (the numbers: core.limits) ---------------------------------------------------
+
+
+async def _recent(ctx: Ctx, column: InstrumentedAttribute[dt.datetime], *where: ColumnElement[bool]) -> list[dt.datetime]:
+    """When each counted thing happened in the last day, oldest first."""
+    return list(await ctx.session.scalars(
+        select(column).where(column > ctx.now - limits.DAY, *where).order_by(column)))
+
+
+def _lifts(times: list[dt.datetime], limit: int) -> dt.datetime:
+    """When the count in the rolling day drops below ``limit`` again."""
+    return times[len(times) - limit] + limits.DAY
+
+
+async def _check_offers(ctx: Ctx) -> None:
+    """At most ``OFFERS_PER_DAY`` offers a day, so a seeker's DMs stay welcome news."""
+    times = await _recent(ctx, IntroOffer.created_at, IntroOffer.helper_member_id == ctx.member.id)
+    if len(times) >= limits.OFFERS_PER_DAY:
+        raise UserError(f"You've made {limits.OFFERS_PER_DAY} offers today, the most in a day; you can offer again "
+                        f"from {fmt_when(_lifts(times, limits.OFFERS_PER_DAY), ctx.tz)}. Thank you for being so generous!")
+
+
+async def _check_direct_asks(ctx: Ctx) -> None:
+    """At most ``DIRECT_ASKS_PER_DAY`` direct asks a day."""
+    times = await _recent(ctx, IntroRequest.created_at, IntroRequest.member_id == ctx.member.id,
+                          IntroRequest.target_member_id.is_not(None))
+    if len(times) >= limits.DIRECT_ASKS_PER_DAY:
+        raise UserError(f"You've asked {limits.DIRECT_ASKS_PER_DAY} people directly today, the most in a day; you can "
+                        f"ask again from {fmt_when(_lifts(times, limits.DIRECT_ASKS_PER_DAY), ctx.tz)}. Meanwhile an "
+                        "open request reaches everyone at once: `/rapport intro <what you seek>`")
+
+
+async def _check_same_person(ctx: Ctx, helper: Member) -> None:
+    """One ask of the same person a month: nobody uses up someone's capacity alone."""
+    asked = list(await ctx.session.scalars(
+        select(IntroRequest.created_at)
+        .where(IntroRequest.member_id == ctx.member.id, IntroRequest.target_member_id == helper.id,
+               IntroRequest.created_at > ctx.now - limits.ASK_WINDOW)
+        .order_by(IntroRequest.created_at)
+    ))
+    if len(asked) >= limits.ASKS_OF_ONE_PERSON:
+        lifts = asked[len(asked) - limits.ASKS_OF_ONE_PERSON] + limits.ASK_WINDOW
+        name = helper.display_name or "them"
+        raise UserError(f"You already asked {name} this month; give them room, and ask again from "
+                        f"{fmt_when(lifts, ctx.tz)} if you still need to. `/rapport helpers` lists others who offered.")
 
 
 async def _visible_request(ctx: Ctx, raw: str) -> IntroRequest | None:
@@ -278,6 +330,7 @@ async def intro_button(ctx: Ctx, args: list[str]) -> Reply:
         return await _glad(ctx, request)
     if action == "know":
         _offer_allowed(ctx, request)
+        await _check_offers(ctx)
         seeker = await _seeker(ctx, request)
         text = f"Tell me who, and I'll pass it on to {seeker_name(seeker)} with your name as the referrer."
         if request.note:
@@ -319,6 +372,7 @@ async def _glad(ctx: Ctx, request: IntroRequest) -> Reply:
         IntroOffer.request_id == request.id, IntroOffer.helper_member_id == ctx.member.id, IntroOffer.kind == "glad"))
     if already:
         return Reply(text=f"You've already offered; {seeker_name(seeker)} has your name. Thank you!")
+    await _check_offers(ctx)
     helper_name = seeker_name(ctx.member)
     contact = await _seeker_contact(ctx, seeker, helper_name, linked=ctx.member.user_id)
     ctx.session.add(IntroOffer(request_id=request.id, helper_member_id=ctx.member.id, kind="glad",
@@ -359,6 +413,7 @@ async def know_submitted(ctx: Ctx, args: list[str], values: dict[str, str]) -> R
         raise UserError("That form is no longer in use.")
     request = await _request(ctx, args[0])
     _offer_allowed(ctx, request)
+    await _check_offers(ctx)
     name = clean_name(values.get("name", ""))
     for key, limit in (("name", c.NAME_MAX), ("company", c.SHORT_MAX), ("role", c.SHORT_MAX), ("reach", c.SHORT_MAX), ("note", 1000)):
         if len(values.get(key, "")) > limit:

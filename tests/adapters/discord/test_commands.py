@@ -250,7 +250,9 @@ async def test_nothing_the_bot_sends_pings_everyone(standin, start_bot):
         assert mentions is not None, f"{path} sent no allowed_mentions"
         assert mentions.get("parse") == [], f"{path}: {mentions}"
         assert not mentions.get("roles") and not mentions.get("users") and not mentions.get("replied_user")
-    assert loud in text_of(next(m for m in standin.messages.values() if m["channel_id"] == guild.channel("intros")["id"]))
+    # Shown as typed, inert: no everyone, no role mention (test_escaping.py has the rest).
+    shown = "@\u200beveryone @\u200bhere <\u200b@&123456> hire me"
+    assert shown in text_of(next(m for m in standin.messages.values() if m["channel_id"] == guild.channel("intros")["id"]))
 
 
 async def test_a_button_on_an_ephemeral_reply_answers_in_place_and_a_slow_one_after_deferring(standin, start_bot, monkeypatch):

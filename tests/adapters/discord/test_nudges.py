@@ -183,24 +183,3 @@ async def test_an_accepted_intro_opens_a_private_thread_pinging_only_the_two(sta
     assert not mentions.get("roles")
 
 
-async def test_an_accepted_intro_whose_channel_is_gone_tells_both_what_to_do(standin, start_bot):
-    alice, carol = standin.user("Alice Example"), standin.user("Carol Helper", nick="Carol H")
-    guild = standin.guild("Alumni", [alice, carol], organizers=(alice,))
-    intros = guild.channel("intros")
-    await start_bot()
-    await say(standin, alice, guild, "admin channel", {"channel": intros})
-    await say(standin, alice, guild, "intro", {"member": carol, "note": "20 minutes about PMM?"})
-    ask = await standin.until(
-        lambda: next((m for m in standin.dm_messages(carol) if "Accept" in buttons_of(m)), None), within=8, what="Carol's DM"
-    )
-    del standin.channels[int(intros["id"])]  # deleted since (the bot's cache doesn't know)
-    await standin.answer_to(await standin.press(carol, ask, buttons_of(ask)["Accept"]))
-
-    def told(user):
-        return next((m for m in standin.dm_messages(user) if "couldn't open" in text_of(m)), None)
-
-    for user in (alice, carol):
-        notice = await standin.until(lambda u=user: told(u), within=8, what=f"{user.name} to hear the thread failed")
-        assert "Message each other directly" in text_of(notice), text_of(notice)
-    assert standin.calls_to("POST", rf"/channels/{intros['id']}/threads")[-1].status == 404
-    assert len(standin.calls_to("POST", rf"/channels/{intros['id']}/threads")) == 1  # not retried

@@ -218,11 +218,19 @@ async def test_errors_are_translated_for_the_dispatcher(error, expected):
         assert caught.value.retry_after == 45.0
 
 
-async def test_a_conversation_without_an_intro_channel_is_a_permanent_failure():
-    """The dispatcher then tells both people what happened instead of retrying."""
-    platform = DiscordPlatform(client=None)  # never reached: nothing to call Discord about
-    with pytest.raises(PermanentError, match="needs a channel"):
+async def test_a_conversation_without_an_intro_channel_that_reaches_nobody_is_a_permanent_failure():
+    """Without a channel both people are introduced by DM; when neither takes DMs, the
+    dispatcher tells both what happened instead of retrying."""
+    tried = []
+
+    async def create_dm(user):
+        tried.append(user.id)
+        raise PermanentError(f"DM to {user.id}: 403 50007 Cannot send messages to this user")
+
+    platform = DiscordPlatform(client=SimpleNamespace(is_closed=lambda: False, create_dm=create_dm))
+    with pytest.raises(PermanentError, match="50007"):
         await platform.open_conversation("1", ["2", "3"], Reply(title="Introduction"), None)
+    assert tried == [2, 3]
 
 
 async def test_a_stopped_client_hands_the_dispatchers_work_back():
