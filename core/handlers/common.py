@@ -30,7 +30,8 @@ QUALIFIED = re.compile(r"^(.*?)\s*\(([^)]+)\)\s*$")
 
 
 def name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    # Casefolding can lengthen a name (ß -> ss); the key column holds 100.
+    return " ".join(name.split()).casefold()[:100]
 
 
 def clean_name(name: str) -> str:
