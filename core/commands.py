@@ -832,7 +832,7 @@ def _check_ids(spec: VerbSpec, key: Key, value: str, label: str) -> None:
                                 f"`{spec.example}`", field=label)
             what = f"request {raw[:20]}" if ref is not raw else f"nudge #{raw[:20]}"
             raise UserError(f"You have no {what}. `/rapport nudges` lists yours.", field=label)
-    elif key.kind == "contact" or key.attribute == "name":
+    elif key.kind == "contact" or (key is spec.subject and key.attribute == "name"):
         m = _HASH_ID.match(value)
         if m and record_id(m.group(1)) is None:
             raise UserError(f"You have no contact #{m.group(1)[:20]}. `/rapport contacts` lists them, each with its #.",

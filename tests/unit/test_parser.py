@@ -142,6 +142,11 @@ def test_ids_beyond_the_database_or_in_other_digits_are_refused(text, expected):
     assert expected in err.value.message, err.value.message
 
 
+def test_a_number_sign_in_text_that_names_no_contact_is_text():
+    assert c.parse("settings name: #99999999999").name == "#99999999999"
+    assert c.parse("helpers #2147483648").field == "#2147483648"
+
+
 @pytest.mark.parametrize("action", ["nudge:done:2147483648", "intro:glad:99999999999999", "nudge:done:²", "nudge:done:1\x00",
                                     "nudge:done:\x1b[1m", "x" * 201, "import:confirm:1:é"])
 def test_action_ids_that_no_button_of_ours_carries_are_refused(action):
