@@ -933,19 +933,21 @@ def refuse_unknown_keys(spec: VerbSpec, subject: str, options: dict[str, str]) -
     """Refuses a ``word:`` that reads as a key the verb doesn't have (``log Jane wehn: monday``),
     naming it, with a did-you-mean where one of the verb's keys is close.
 
-    Where a name, a number, a date or a short value goes, every such word is judged. Free
-    text (notes, a goal, what you seek) may hold ``Agenda: ...``: there, only a word close to
-    one of the verb's keys not given yet is."""
+    Where a name, a number, a date or a short value goes, every such word is judged (but the
+    first word of a short text, as in ``where: Zoom: https://...``). Free text (notes, a goal,
+    what you seek) may hold ``Agenda: ...``: there, only a word close to one of the verb's
+    keys not given yet is."""
     given = set(options)
     places: list[tuple[Key | None, str]] = [(spec.subject, subject)]
     places += [(spec.key(name), value) for name, value in options.items()]
     for key, text in places:
         free = key is not None and (key.kind == "long" or (key is spec.subject and key.kind == "text"
                                                             and key.max_length >= TEXT_MAX))
+        lead = key is not None and key is not spec.subject and key.kind == "text"
         for match in _KEYLIKE.finditer(text):
             word = match.group(1)
             close = _close_key(spec, word, given)
-            if close is None and free:
+            if close is None and (free or (lead and match.start() == 0)):  # `where: Zoom: https://...`
                 continue
             raise UserError(unknown_key_message(spec, word, close))
 

@@ -96,6 +96,7 @@ def test_unknown_keys_are_refused_naming_the_key(text, expected):
         ("settings quiet: 21:00-08:00", "quiet", "21:00-08:00"),
         ("scheduled Jane when: 12:30 tomorrow where: https://meet.x/abc", "where", "https://meet.x/abc"),
         ("log Jane when:yesterday", "when", "yesterday"),
+        ("scheduled Jane when: friday 10am where: Zoom: https://meet.x/abc", "where", "Zoom: https://meet.x/abc"),
     ],
 )
 def test_colons_in_text_stay_text(text, attr, value):
