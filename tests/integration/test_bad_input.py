@@ -167,3 +167,13 @@ async def test_a_channel_id_longer_than_the_column_is_refused(core, alice, sessi
     assert not ok.error, ok.text
     async with sessionmaker() as session:
         assert await session.scalar(select(Community.intro_channel_id)) == "#" + "a" * 63
+
+
+async def test_a_platform_name_with_control_characters_is_kept_clean(core, alice, sessionmaker):
+    dana = replace(alice, user_id="dana", display_name="Dana\x00 Smith\x1b[31m")
+    reply = await core.run_text(dana, "goal data roles in Oregon")
+    assert not reply.error, reply.text
+    renamed = replace(dana, display_name="Dana\x07 Jones")
+    assert not (await core.run_text(renamed, "goal data roles in Ohio")).error
+    async with sessionmaker() as session:
+        assert await session.scalar(select(Member.display_name).where(Member.user_id == "dana")) == "Dana Jones"
