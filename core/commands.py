@@ -825,12 +825,13 @@ def _check_ids(spec: VerbSpec, key: Key, value: str, label: str) -> None:
     database can hold, in the digits 0-9: anything else can't be one of the member's."""
     if key.name == "id":
         raw = value.lstrip("#").strip()
-        ref = raw[1:] if raw[:1] in ("R", "r") else raw
-        if ref.isdigit() and record_id(ref) is None:
-            if not ref.isascii():
+        request = raw[:1] in ("R", "r")  # `done R7`: an intro request
+        number = raw[1:] if request else raw
+        if number.isdigit() and record_id(number) is None:
+            if not number.isascii():
                 raise UserError(f"An id is written in the digits 0-9, like `12`. `/rapport nudges` shows them: "
                                 f"`{spec.example}`", field=label)
-            what = f"request {raw[:20]}" if ref is not raw else f"nudge #{raw[:20]}"
+            what = f"request {raw[:20]}" if request else f"nudge #{raw[:20]}"
             raise UserError(f"You have no {what}. `/rapport nudges` lists yours.", field=label)
     elif key.kind == "contact" or (key is spec.subject and key.attribute == "name"):
         m = _HASH_ID.match(value)
