@@ -45,16 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     from bot import app
 
     if args.cmd == "db":
-        from core.db import make_engine, upgrade
 
         async def _upgrade() -> None:
-            engine = make_engine(settings.database_url)
-            try:
-                await upgrade(engine)
-            finally:
-                await engine.dispose()
+            engine = await app.open_database(settings.database_url)
+            await engine.dispose()
 
-        asyncio.run(_upgrade())
+        try:
+            asyncio.run(_upgrade())
+        except ConfigError as err:
+            print(f"rapport: {err}", file=sys.stderr)
+            return 2
         print("database is up to date")
         return 0
     if args.cmd == "secrets":

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import sqlite3
 import time
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.web import DashboardRoutes
 from adapters.web.links import member_link_routes
@@ -63,9 +65,10 @@ class App:
         self.health_engine = None
 
     async def open(self) -> Rapport:
-        """Connects, migrates, builds the core. Adapters are added before ``start_dispatch``."""
-        self.engine = make_engine(self.settings.database_url)
-        await upgrade(self.engine)
+        """Connects, migrates, builds the core. Adapters are added before ``start_dispatch``.
+
+        A database that is missing, locked or out of reach is a one-line :class:`ConfigError`."""
+        self.engine = await open_database(self.settings.database_url)
         self._head = head_revision()
         # Health checks get a connection of their own: under load the commands' pool may be
         # all in use, and a busy process is not an unready one.
@@ -267,6 +270,93 @@ class App:
             await self.health_engine.dispose()
         if self.engine is not None:
             await self.engine.dispose()
+
+
+#: How long start-up waits for a SQLite file another program is writing to.
+LOCK_WAIT = 5.0
+
+
+async def open_database(database_url: str) -> AsyncEngine:
+    """An engine on the configured database, migrated to the code's head.
+
+    Whatever stops that (no such folder or database, a file another program holds locked,
+    a server that doesn't answer) is a :class:`ConfigError` saying what is wrong and how to
+    put it right, in one line."""
+    url = make_url(database_url)
+    try:
+        engine = make_engine(database_url)
+    except OSError as err:  # the SQLite file's folder can't be made
+        raise ConfigError(_database_problem(url, err)) from None
+    try:
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            await asyncio.to_thread(_wait_for_sqlite_lock, url.database)
+        await upgrade(engine)
+    except Exception as err:
+        await engine.dispose()
+        raise ConfigError(_database_problem(url, err)) from None
+    return engine
+
+
+def _wait_for_sqlite_lock(path: str) -> None:
+    """Raises ``sqlite3.OperationalError`` (database is locked) when another program keeps
+    the file in a write for more than LOCK_WAIT seconds (the engine itself would wait 30)."""
+    conn = sqlite3.connect(Path(path).expanduser(), timeout=LOCK_WAIT, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+
+
+def _causes(err: BaseException) -> list[BaseException]:
+    """``err`` and what it wraps (SQLAlchemy's ``orig``, ``__cause__``, ``__context__``)."""
+    found: list[BaseException] = []
+    todo: list[BaseException | None] = [err]
+    while todo:
+        e = todo.pop()
+        if e is None or any(e is f for f in found):
+            continue
+        found.append(e)
+        orig = getattr(e, "orig", None)
+        todo += [e.__cause__, e.__context__, orig if isinstance(orig, BaseException) else None]
+    return found
+
+
+def _database_problem(url: URL, err: BaseException) -> str:
+    """One line for the operator: what is wrong with the database, and how to put it right."""
+    causes = _causes(err)
+    names = {type(e).__name__ for e in causes}
+    text = " ".join(str(e) for e in causes).lower()
+    head = "RAPPORT_DATABASE_URL:"
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database or "").expanduser().resolve()
+        if "locked" in text or "busy" in text:
+            return (f"{head} the database file {path} is locked: another program is in the middle of writing to it "
+                    "(another Rapport, or a sqlite3 shell?). Close that program, or point RAPPORT_DATABASE_URL at another file.")
+        reason = next((e.strerror for e in causes if isinstance(e, OSError) and e.strerror), None) or _first_line(err)
+        return (f"{head} can't open the database file {path} ({reason}). Point RAPPORT_DATABASE_URL at a file in a "
+                "folder you can write to, e.g. sqlite+aiosqlite:///rapport.db")
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    if "InvalidCatalogNameError" in names or ("database" in text and "does not exist" in text):
+        return (f"{head} the PostgreSQL server on {where} has no database \"{url.database}\". Create it "
+                f"(createdb {url.database}) or fix the database name in RAPPORT_DATABASE_URL.")
+    if names & {"InvalidPasswordError", "InvalidAuthorizationSpecificationError"} or "authentication" in text:
+        return (f"{head} the PostgreSQL server on {where} refused user \"{url.username}\" ({_first_line(err)}). "
+                "Check the user and password in RAPPORT_DATABASE_URL.")
+    refused = next((e for e in causes if isinstance(e, OSError | TimeoutError)), None)
+    if refused is not None:
+        reason = ("connection refused" if isinstance(refused, ConnectionRefusedError)
+                  else refused.strerror if isinstance(refused, OSError) and refused.strerror else "no answer")
+        return (f"{head} can't reach PostgreSQL on {where} ({reason}). Start the server, or fix the host and port "
+                "in RAPPORT_DATABASE_URL.")
+    return f"{head} can't use the database on {where} ({_first_line(err)}). Check RAPPORT_DATABASE_URL."
+
+
+def _first_line(err: BaseException) -> str:
+    """The gist of an error, without SQLAlchemy's statement and links (and never a password)."""
+    inner = getattr(err, "orig", None) or err
+    line = (str(inner).strip().splitlines() or [type(inner).__name__])[0]
+    return line[:200]
 
 
 def data_location(database_url: str) -> str:

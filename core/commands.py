@@ -15,6 +15,8 @@ from __future__ import annotations
 import difflib
 import keyword
 import re
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, fields, replace
 from typing import ClassVar, Literal
 
@@ -24,6 +26,43 @@ NAME_MAX = 100
 NOTES_MAX = 4000
 TEXT_MAX = 300
 SHORT_MAX = 200
+#: The largest id a row can have: the databases' ``integer`` (PostgreSQL's is 32 bits).
+ID_MAX = 2**31 - 1
+
+# Terminal escapes (CSI and OSC sequences, and two-character ones), then what is left of
+# the control characters: C0 but tab and newline, DEL, C1, the bidirectional overrides
+# (text that reads backwards) and lone surrogates (no database can store them). NUL is
+# among them: PostgreSQL refuses it.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-~])?|\x9b[0-?]*[ -/]*[@-~]?")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without terminal escapes and control characters; tabs and newlines stay."""
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+STALE_BUTTON = "That button is no longer in use. Type `/rapport nudges` to see what's open."
+
+
+def check_action_id(action_id: str) -> str:
+    """A button's action id (``nudge:done:42``) or a form's id (``form:intro-offer:7``) as
+    the platform handed it back: short, plain ASCII, and any number in it one a database id
+    can be. Anything else came from no button of ours."""
+    parts = action_id.split(":")
+    if (len(action_id) > 200 or not action_id.isascii() or not action_id.isprintable()
+            or any(p.isdigit() and record_id(p) is None for p in parts)):
+        raise UserError(STALE_BUTTON)
+    return action_id
+
+
+def record_id(text: str) -> int | None:
+    """``12`` -> 12: a row id as typed or carried in a button, or None when it is not one
+    (other digits than 0-9, or beyond what a database id can be)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= ID_MAX else None
 
 
 @dataclass(frozen=True)
@@ -739,7 +778,7 @@ def spec_for(verb: str) -> VerbSpec:
 def _unknown_verb_message(verb: str) -> str:
     close = difflib.get_close_matches(verb, list(SPECS), n=1, cutoff=0.6)
     hint = f" Did you mean `{close[0]}`?" if close else ""
-    shown = " ".join(verb.split())[:30]
+    shown = " ".join(clean_text(verb).split())[:30]
     return f"I don't know the command `{shown}`.{hint} Type `/rapport help` for the list."
 
 
@@ -754,6 +793,9 @@ def check_value(spec: VerbSpec, key: Key, value: str) -> str:
     folded, a number as digits). Raises :class:`UserError` naming the key.
     """
     label = "subject" if key is spec.subject else key.name
+    value = clean_text(value).strip()
+    if not value:
+        raise UserError(f"`{key.name}:` needs a value. Try: `{spec.example}`", field=label)
     if len(value) > key.max_length:
         raise UserError(
             f"That {key.name} is {len(value):,} characters; the limit is {key.max_length:,}. Shorten it and try again.",
@@ -774,7 +816,31 @@ def check_value(spec: VerbSpec, key: Key, value: str) -> str:
                 raise UserError(f"`{key.name}:` takes {key.choices[0]} or {key.choices[1]}. Try: `{spec.example}`", field=label)
             raise UserError(f"`{key.name}:` is one of {', '.join(key.choices)}. Try: `{spec.example}`", field=label)
         return word
+    _check_ids(spec, key, value, label)
     return value
+
+
+_HASH_ID = re.compile(r"^#\s*(\d+)$")
+
+
+def _check_ids(spec: VerbSpec, key: Key, value: str, label: str) -> None:
+    """A number where a row id goes (``done 12``, ``done R7``, ``contact #12``) is one a
+    database can hold, in the digits 0-9: anything else can't be one of the member's."""
+    if key.name == "id":
+        raw = value.lstrip("#").strip()
+        request = raw[:1] in ("R", "r")  # `done R7`: an intro request
+        number = raw[1:] if request else raw
+        if number.isdigit() and record_id(number) is None:
+            if not number.isascii():
+                raise UserError(f"An id is written in the digits 0-9, like `12`. `/rapport nudges` shows them: "
+                                f"`{spec.example}`", field=label)
+            what = f"request {raw[:20]}" if request else f"nudge #{raw[:20]}"
+            raise UserError(f"You have no {what}. `/rapport nudges` lists yours.", field=label)
+    elif key.kind == "contact" or (key is spec.subject and key.attribute == "name"):
+        m = _HASH_ID.match(value)
+        if m and record_id(m.group(1)) is None:
+            raise UserError(f"You have no contact #{m.group(1)[:20]}. `/rapport contacts` lists them, each with its #.",
+                            field=label)
 
 
 def build(verb: str, subject: str | None = None, options: dict[str, str] | None = None) -> Command:
@@ -786,7 +852,7 @@ def build(verb: str, subject: str | None = None, options: dict[str, str] | None 
     """
     spec = spec_for(verb)
     values: dict[str, str] = {}
-    subject = (subject or "").strip() or None
+    subject = clean_text(subject or "").strip() or None
     if spec.creates and subject is None and not options:
         return spec.cls()  # bare: the caller opens the verb's form
     if subject is not None:
@@ -803,9 +869,8 @@ def build(verb: str, subject: str | None = None, options: dict[str, str] | None 
         wanted = attr_name(name.strip().lower().rstrip(":"))
         key = next((k for k in spec.keys if k.attribute == wanted), None)
         if key is None:
-            keys = ", ".join(f"{k}:" for k in spec.key_names) or "none"
-            raise UserError(f"`{verb}` has no key `{name}:` (its keys: {keys}). Try: `{spec.example}`")
-        value = (value or "").strip()
+            raise UserError(unknown_key_message(spec, name.strip().rstrip(":")))
+        value = clean_text(value or "").strip()
         if not value:
             raise UserError(f"`{key.name}:` needs a value. Try: `{spec.example}`", field=key.name)
         values[key.attribute] = check_value(spec, key, value)
@@ -856,10 +921,60 @@ def split_keys(rest: str, keys: tuple[str, ...]) -> tuple[str, dict[str, str]]:
 
 def parse(text: str) -> Command:
     """Parses one line of the text grammar into a command, or raises :class:`UserError`."""
-    verb, rest = split_verb(text)
+    verb, rest = split_verb(clean_text(text))
     spec = spec_for(verb)
     subject, options = split_keys(rest, spec.key_names)
+    refuse_unknown_keys(spec, subject, options)
     return build(verb, subject or None, options)
+
+
+# A word and a colon, then a space or the end: in key position, it reads as a key. Colons
+# inside words, numbers and links (`3:1`, `21:00`, `https://x.y`) are text.
+_KEYLIKE = re.compile(r"(?:^|(?<=\s))([^\W\d_][\w-]{0,29}):(?=\s|$)")
+
+
+def refuse_unknown_keys(spec: VerbSpec, subject: str, options: dict[str, str]) -> None:
+    """Refuses a ``word:`` that reads as a key the verb doesn't have (``log Jane wehn: monday``),
+    naming it, with a did-you-mean where one of the verb's keys is close.
+
+    Where a name, a number, a date or a short value goes, every such word is judged (but the
+    first word of a short text, as in ``where: Zoom: https://...``). Free text (notes, a goal,
+    what you seek) may hold ``Agenda: ...``: there, only a word close to one of the verb's
+    keys not given yet is."""
+    given = set(options)
+    places: list[tuple[Key | None, str]] = [(spec.subject, subject)]
+    places += [(spec.key(name), value) for name, value in options.items()]
+    for key, text in places:
+        free = key is not None and (key.kind == "long" or (key is spec.subject and key.kind == "text"
+                                                            and key.max_length >= TEXT_MAX))
+        lead = key is not None and key is not spec.subject and key.kind == "text"
+        for match in _KEYLIKE.finditer(text):
+            word = match.group(1)
+            close = _close_key(spec, word, given)
+            if close is None and (free or (lead and match.start() == 0)):  # `where: Zoom: https://...`
+                continue
+            raise UserError(unknown_key_message(spec, word, close))
+
+
+def _close_key(spec: VerbSpec, word: str, given: Collection[str] = ()) -> str | None:
+    typed = unicodedata.normalize("NFKC", word).lower().replace("_", "-")
+    names = [k for k in spec.key_names if k not in given]
+    if typed in names:
+        return typed
+    close = difflib.get_close_matches(typed, names, n=1, cutoff=0.7)
+    return close[0] if close else None
+
+
+def unknown_key_message(spec: VerbSpec, word: str, close: str | None = None) -> str:
+    """One line: ``verb`` has no key ``word:``; the close one, or its keys, and the right form."""
+    shown = " ".join(clean_text(word).split())[:30]
+    close = close or _close_key(spec, word)
+    if not spec.keys:
+        return f"`{spec.verb}` takes no keys, so `{shown}:` can't go here. Try: `{spec.example}`"
+    if close:
+        return f"`{spec.verb}` has no key `{shown}:`. Did you mean `{close}:`? Try: `{spec.example}`"
+    keys = ", ".join(f"{k}:" for k in spec.key_names)
+    return f"`{spec.verb}` has no key `{shown}:` (its keys: {keys}). Try: `{spec.example}`"
 
 
 def is_bare(command: Command) -> bool:

@@ -9,8 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import nudges as n
 from core.actor import Actor
+from core.commands import clean_text
 from core.models import Community, Member
 from core.rules import member_zone
+
+
+def _shown(name: str | None) -> str:
+    """A name the platform gave, as kept: no control characters, at most 100 characters."""
+    return clean_text(name or "")[:100]
 
 
 async def find_member(session: AsyncSession, platform: str, workspace_id: str, user_id: str) -> Member | None:
@@ -22,10 +28,11 @@ async def find_member(session: AsyncSession, platform: str, workspace_id: str, u
 def profile_changes(member: Member, actor: Actor) -> dict[str, str]:
     """What the platform says now that the member row doesn't (name, time zone)."""
     changes: dict[str, str] = {}
-    if actor.display_name and member.display_name != actor.display_name[:100]:
-        changes["display_name"] = actor.display_name[:100]
-    elif not actor.display_name and not member.display_name and actor.fallback_name:
-        changes["display_name"] = actor.fallback_name[:100]
+    shown, fallback = _shown(actor.display_name), _shown(actor.fallback_name)
+    if shown and member.display_name != shown:
+        changes["display_name"] = shown
+    elif not shown and not member.display_name and fallback:
+        changes["display_name"] = fallback
     if actor.tz and member.platform_tz != actor.tz:
         changes["platform_tz"] = actor.tz[:64]
     return changes
@@ -39,7 +46,7 @@ async def member_for(session: AsyncSession, actor: Actor, now: dt.datetime, defa
             platform=actor.platform,
             workspace_id=actor.workspace_id,
             user_id=actor.user_id,
-            display_name=(actor.display_name or actor.fallback_name or "")[:100] or None,
+            display_name=_shown(actor.display_name) or _shown(actor.fallback_name) or None,
             platform_tz=actor.tz,
             quiet_start="21:00",
             quiet_end="08:00",

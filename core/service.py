@@ -162,6 +162,8 @@ class Rapport:
 
     async def execute(self, actor: Actor, command: c.Command, mentions: Mapping[str, str | None] | None = None) -> Reply:
         """Runs a command in one transaction; a form opens for a bare creating verb."""
+        # Names the platform gave with its mentions are stored as members' names: kept clean and short.
+        mentions = {uid: c.clean_text(name)[: c.NAME_MAX] if name else name for uid, name in (mentions or {}).items()}
         return await self._observed(command.verb, actor, lambda: self._execute(actor, command, mentions))
 
     async def _execute(self, actor: Actor, command: c.Command, mentions: Mapping[str, str | None] | None) -> Reply:
@@ -187,7 +189,10 @@ class Rapport:
         return await self._observed("button", actor, lambda: self._press(actor, action_id))
 
     async def _press(self, actor: Actor, action_id: str) -> Reply:
-        prefix, _, rest = action_id.partition(":")
+        try:
+            prefix, _, rest = c.check_action_id(action_id).partition(":")
+        except UserError as err:
+            return Reply.fail(err.message)
         if prefix == "run":
             spec = c.SPECS.get(rest)
             if spec is None or not spec.creates:
@@ -209,7 +214,11 @@ class Rapport:
         return await self._observed(verb if verb in c.SPECS else "form", actor, lambda: self._submit(actor, form_id, values))
 
     async def _submit(self, actor: Actor, form_id: str, values: Mapping[str, str]) -> Reply:
-        kind, _, rest = form_id.partition(":")
+        try:
+            kind, _, rest = c.check_action_id(form_id).partition(":")
+        except UserError:
+            return Reply.fail("That form is no longer in use. Run the command again.")
+        values = {k: c.clean_text(str(v)) for k, v in values.items() if v is not None}
         name, _, arg = rest.partition(":")
         form_handler = FORM_HANDLERS.get(name) if kind == "form" else None
         if form_handler is not None:

@@ -13,9 +13,10 @@ from core.errors import UserError
 
 _DURATION = re.compile(
     r"^\s*(\d+(?:\.\d+)?)\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?)\s*$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_UNIT_DAYS = {"minutes": 1 / 1440, "hours": 1 / 24, "days": 1, "weeks": 7}
 
 
 def parse_when(
@@ -40,13 +41,28 @@ def parse_when(
     """
     text = text.strip()
     base = now.astimezone(tz).replace(tzinfo=None)
-    when = _read(text, base, tz, prefer, example, field)
-    if day_time is not None and not names_time_of_day(text):
-        day = when.astimezone(tz).date()
-        when = dt.datetime.combine(day, day_time).replace(tzinfo=tz).astimezone(dt.UTC)
-        if prefer == "past" and when > now and day == now.astimezone(tz).date():
-            when = now  # "today", before the day's time has come: now
+    try:
+        when = _read(text, base, tz, prefer, example, field)
+        if day_time is not None and not names_time_of_day(text):
+            day = when.astimezone(tz).date()
+            when = dt.datetime.combine(day, day_time).replace(tzinfo=tz).astimezone(dt.UTC)
+            if prefer == "past" and when > now and day == now.astimezone(tz).date():
+                when = now  # "today", before the day's time has come: now
+    except (OverflowError, ValueError):  # a date at the very ends of the calendar
+        when = dt.datetime.min.replace(tzinfo=dt.UTC)
+    earliest, latest = now - YEARS_BACK, now + YEARS_AHEAD
+    if not earliest <= when <= latest:
+        raise UserError(
+            f"“{text[:40]}” is too far {'back' if when < earliest else 'ahead'}: give a date between "
+            f"{earliest.year + 1} and {latest.year - 1}, e.g. `{example}`",
+            field=field,
+        )
     return when
+
+
+#: How far from today a date may be: a meeting logged from long ago, a follow-up years ahead.
+YEARS_BACK = dt.timedelta(days=100 * 365)
+YEARS_AHEAD = dt.timedelta(days=20 * 365)
 
 
 def _read(text: str, base: dt.datetime, tz: ZoneInfo, prefer: Literal["past", "future"], example: str,
@@ -56,17 +72,20 @@ def _read(text: str, base: dt.datetime, tz: ZoneInfo, prefer: Literal["past", "f
         return quick
     parsed: dt.datetime | None = None
     if text and len(text) <= 60:
-        parsed = dateparser.parse(
-            text,
-            languages=["en"],
-            settings={
-                "TIMEZONE": tz.key,
-                "RETURN_AS_TIMEZONE_AWARE": True,
-                "RELATIVE_BASE": base,
-                "PREFER_DATES_FROM": prefer,
-                "PREFER_DAY_OF_MONTH": "first",
-            },
-        )
+        try:
+            parsed = dateparser.parse(
+                text,
+                languages=["en"],
+                settings={
+                    "TIMEZONE": tz.key,
+                    "RETURN_AS_TIMEZONE_AWARE": True,
+                    "RELATIVE_BASE": base,
+                    "PREFER_DATES_FROM": prefer,
+                    "PREFER_DAY_OF_MONTH": "first",
+                },
+            )
+        except (OverflowError, ValueError, ArithmeticError):  # `in 99999999999 days`: past the calendar's end
+            parsed = None
     if parsed is None:
         raise UserError(
             f"I couldn't read “{text[:60]}” as a date. Try e.g. `yesterday 3pm`, `next Tuesday 10am`, "
@@ -148,10 +167,9 @@ def parse_duration(text: str, example: str, *, field: str | None = None) -> dt.t
         raise UserError(f"I couldn't read “{text[:40]}” as a length of time. Try `3 days` or `2 hours`: `{example}`", field=field)
     amount = float(match.group(1))
     unit = _UNITS[match.group(2)[0].lower()]
-    delta = dt.timedelta(**{unit: amount})
-    if delta <= dt.timedelta(0) or delta > dt.timedelta(days=366):
+    if not 0 < amount * _UNIT_DAYS[unit] <= 366:  # before timedelta, which overflows on huge numbers
         raise UserError(f"Pick a length between a minute and a year: `{example}`", field=field)
-    return delta
+    return dt.timedelta(**{unit: amount})
 
 
 def fmt_when(when: dt.datetime, tz: ZoneInfo, now: dt.datetime | None = None) -> str:

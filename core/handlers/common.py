@@ -44,7 +44,8 @@ def row_id(text: str) -> int | None:
 
 
 def name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    # Casefolding can lengthen a name (ß -> ss); the key column holds 100.
+    return " ".join(name.split()).casefold()[:100]
 
 
 def clean_name(name: str) -> str:

@@ -91,8 +91,9 @@ async def landed(ctx: Ctx, cmd: c.Landed) -> Reply:
     return Reply(title=f"Congratulations! {text}", text=body, fields=tuple(fields), context=context)
 
 
-_SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|([^>]*))?>$")
-_DISCORD_CHANNEL = re.compile(r"^<#(\d+)>$")
+# Ids fit the 64 characters the community row keeps (a `#name` is kept as its id).
+_SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]{1,64})(?:\|([^>]*))?>$")
+_DISCORD_CHANNEL = re.compile(r"^<#(\d{1,64})>$")
 
 
 def parse_channel(text: str) -> tuple[str, str | None]:
@@ -102,7 +103,7 @@ def parse_channel(text: str) -> tuple[str, str | None]:
         return m.group(1), (m.group(2) or None)
     if m := _DISCORD_CHANNEL.match(text):
         return m.group(1), None
-    if re.fullmatch(r"#?[\w-]{1,80}", text):
+    if re.fullmatch(r"#?[\w-]{1,63}", text):
         bare = text.lstrip("#")
         # A name (Slack accepts names when posting); ids keep their case.
         return (text if text.startswith("#") else bare), (bare if text.startswith("#") else None)

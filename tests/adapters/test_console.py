@@ -211,3 +211,76 @@ def test_bad_files_are_refused_in_one_line_in_the_console(tmp_path):
     lines = [line for line in out.stdout.splitlines() if line.startswith("Error:")]
     assert len(lines) == 3, out.stdout
     assert "isn't text" in lines[0] and "zip file" in lines[1] and "is a folder" in lines[2]
+
+
+def _one_line_and_out(out: subprocess.CompletedProcess, *needles: str) -> None:
+    """Start-up stopped: non-zero, one line on stderr naming the problem and the fix, no traceback."""
+    assert out.returncode != 0, out.stdout
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rapport: RAPPORT_DATABASE_URL:"), out.stderr
+    assert all(n in lines[0] for n in needles), lines[0]
+    assert "Traceback" not in out.stdout + out.stderr
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens there once the socket closes
+
+
+@pytest.mark.parametrize("args", [(), ("console",), ("db", "upgrade")])
+def test_start_up_on_a_database_file_that_cannot_be_made(tmp_path, args):
+    (tmp_path / "afile").write_text("not a folder")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'afile' / 'data' / 'rapport.db'}"
+    out = run_console(tmp_path, "help\n", *args, RAPPORT_DATABASE_URL=url)
+    _one_line_and_out(out, "can't open the database file", "afile/data/rapport.db", "Not a directory",
+                      "folder you can write to")
+
+
+@pytest.mark.parametrize("args", [("console",), ("db", "upgrade")])
+def test_start_up_on_a_sqlite_file_another_process_is_writing(tmp_path, args):
+    import sqlite3
+
+    assert run_console(tmp_path, "", "db", "upgrade").returncode == 0
+    holder = sqlite3.connect(tmp_path / "console.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # a write transaction left open, as a crashed tool might
+        holder.execute("INSERT INTO meta(key, value) VALUES ('held', 'by the test')")
+        out = run_console(tmp_path, "help\n", *args)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    _one_line_and_out(out, "is locked", "console.db", "another program", "Close that program")
+    assert "Rapport console" not in out.stdout  # it never started
+
+
+def test_start_up_on_a_postgresql_port_nobody_listens_on(tmp_path):
+    port = _closed_port()
+    out = run_console(tmp_path, "help\n", "console", RAPPORT_DATABASE_URL=f"postgresql+asyncpg://postgres@127.0.0.1:{port}/rapport")
+    _one_line_and_out(out, f"can't reach PostgreSQL on 127.0.0.1:{port}", "connection refused", "Start the server")
+
+
+@pytest.mark.skipif(not os.environ.get("RAPPORT_TEST_POSTGRES_URL"), reason="RAPPORT_TEST_POSTGRES_URL is not set")
+@pytest.mark.parametrize("args", [("console",), ("db", "upgrade")])
+def test_start_up_on_a_postgresql_database_that_does_not_exist(tmp_path, args):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(os.environ["RAPPORT_TEST_POSTGRES_URL"]).set(database="rapport_no_such_database")
+    out = run_console(tmp_path, "help\n", *args, RAPPORT_DATABASE_URL=url.render_as_string(hide_password=False))
+    _one_line_and_out(out, 'has no database "rapport_no_such_database"', "createdb rapport_no_such_database")
+
+
+def test_the_console_exits_cleanly_at_the_end_of_input_with_sweeps_running(tmp_path):
+    """End of input while the dispatcher sweeps every 10 ms and has DMs to deliver: exit 0,
+    nothing on stderr (no CancelledError from a sweep cut short)."""
+    lines = "log Jane Doe when: 2 days ago notes: talked about SEO\nlog Bob Li when: 3 days ago\nnudges\n"
+    for _ in range(3):
+        out = run_console(tmp_path, lines, RAPPORT_DISPATCH_INTERVAL="0.01", RAPPORT_HTTP_PORT="0")
+        assert out.returncode == 0, out.stderr
+        assert out.stderr == "", out.stderr
+        assert "[DM from Rapport]" in out.stdout or "sent, waiting for you" in out.stdout
+    out = run_console(tmp_path, "nudges\nquit\nnudges\n", RAPPORT_DISPATCH_INTERVAL="0.01", RAPPORT_HTTP_PORT="0")
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    assert out.stdout.count("» nudges") == 1  # `quit` ends the session like the end of input

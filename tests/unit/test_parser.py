@@ -46,7 +46,7 @@ def test_empty_is_help():
     [
         ("lgo Jane", "Did you mean `log`"),
         ("contact", "needs a name"),
-        ("log Jane colour: red", None),  # unknown key is just text of the subject? no: not a key
+        ("log Jane colour: red", "`log` has no key `colour:` (its keys: when:, company:"),
         ("add Jane company:", "needs a value"),
         ("log Jane when: a when: b", "given twice"),
         ("contacts Jane", "takes no"),
@@ -56,14 +56,104 @@ def test_empty_is_help():
     ],
 )
 def test_bad_input_is_one_line(text, expected):
-    if expected is None:
-        # `colour:` is not one of log's keys, so it belongs to the subject.
-        assert c.parse(text).name == "Jane colour: red"
-        return
     with pytest.raises(UserError) as err:
         c.parse(text)
     assert expected in err.value.message
     assert "\n" not in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The example: this logged a meeting with "Jane Doe wehn: last monday", now.
+        ("log Jane Doe wehn: last monday", "`log` has no key `wehn:`. Did you mean `when:`?"),
+        ("log Jane notes: great chat wehn: yesterday", "Did you mean `when:`?"),  # close to a key, even in notes
+        ("reached-out Jane followup: monday", "Did you mean `follow-up:`?"),
+        ("log Jane ｗｈｅｎ: monday", "Did you mean `when:`?"),
+        ("offer fieldz: marketing", "Did you mean `fields:`?"),
+        ("add Jane company: Acme title: PM", "`add` has no key `title:` (its keys: company:, role:"),
+        ("contacts wehn: x", "`contacts` has no key `wehn:`"),
+        ("replied Jane when: yesterday", "`replied` takes no keys, so `when:` can't go here"),
+        ("done 12 for: 2 days", "`done` takes no keys"),
+    ],
+)
+def test_unknown_keys_are_refused_naming_the_key(text, expected):
+    with pytest.raises(UserError) as err:
+        c.parse(text)
+    assert expected in err.value.message, err.value.message
+    assert "\n" not in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "attr", "value"),
+    [
+        ("log Jane notes: see https://x.y", "notes", "see https://x.y"),
+        ("intro <@U1> note: ratio 3:1", "note", "ratio 3:1"),
+        ("log Jane notes: Agenda: SEO, then pricing", "notes", "Agenda: SEO, then pricing"),
+        ("log Jane notes: Note: call her back", "notes", "Note: call her back"),  # close to notes:, given already
+        ("goal Role: PM in Oregon", "text", "Role: PM in Oregon"),
+        ("landed PMM at Acme: starting in May", "text", "PMM at Acme: starting in May"),
+        ("settings quiet: 21:00-08:00", "quiet", "21:00-08:00"),
+        ("scheduled Jane when: 12:30 tomorrow where: https://meet.x/abc", "where", "https://meet.x/abc"),
+        ("log Jane when:yesterday", "when", "yesterday"),
+        ("scheduled Jane when: friday 10am where: Zoom: https://meet.x/abc", "where", "Zoom: https://meet.x/abc"),
+    ],
+)
+def test_colons_in_text_stay_text(text, attr, value):
+    assert getattr(c.parse(text), attr) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "attr", "value"),
+    [
+        ("add Jane\x00 Doe\x1b[31m company: Ac\x07me", "name", "Jane Doe"),
+        ("add Jane company: \x1b]0;pwned\x07Acme\u202e", "company", "Acme"),
+        ("goal data\x00 roles\ud800 in Oregon\x9b2J", "text", "data roles in Oregon"),
+        ("log Jane notes: line one\r\nline two\tend", "notes", "line one\nline two\tend"),
+    ],
+)
+def test_control_characters_and_terminal_escapes_are_stripped(text, attr, value):
+    assert getattr(c.parse(text), attr) == value
+
+
+def test_a_value_of_only_control_characters_is_no_value():
+    with pytest.raises(UserError) as err:
+        c.parse("add Jane company: \x00\x1b[0m")
+    assert "`company:` needs a value" in err.value.message
+    with pytest.raises(UserError) as err:
+        c.build("add", "Jane", {"company": "\x07"})
+    assert "`company:` needs a value" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("done 2147483648", "You have no nudge #2147483648"),
+        ("done 9223372036854775808", "You have no nudge #9223372036854775808"),
+        ("skip ١٢", "digits 0-9"),
+        ("snooze ² for: 1 day", "digits 0-9"),
+        ("done R99999999999", "You have no request R99999999999"),
+        ("contact #99999999999", "You have no contact #99999999999"),
+        ("log #٣ when: yesterday", "You have no contact #٣"),
+    ],
+)
+def test_ids_beyond_the_database_or_in_other_digits_are_refused(text, expected):
+    with pytest.raises(UserError) as err:
+        c.parse(text)
+    assert expected in err.value.message, err.value.message
+
+
+def test_a_number_sign_in_text_that_names_no_contact_is_text():
+    assert c.parse("settings name: #99999999999").name == "#99999999999"
+    assert c.parse("helpers #2147483648").field == "#2147483648"
+
+
+@pytest.mark.parametrize("action", ["nudge:done:2147483648", "intro:glad:99999999999999", "nudge:done:²", "nudge:done:1\x00",
+                                    "nudge:done:\x1b[1m", "x" * 201, "import:confirm:1:é"])
+def test_action_ids_that_no_button_of_ours_carries_are_refused(action):
+    with pytest.raises(UserError):
+        c.check_action_id(action)
+    assert c.check_action_id("nudge:done:2147483647") == "nudge:done:2147483647"
 
 
 def test_build_rejects_unknown_key_naming_the_keys():
