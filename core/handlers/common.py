@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from core import nudges as n
 from core import rules
 from core.actor import Actor
+from core.commands import record_id
 from core.context import Ctx
 from core.errors import UserError
 from core.members import find_member, member_for
@@ -30,19 +31,6 @@ QUALIFIED = re.compile(r"^(.*?)\s*\(([^)]+)\)\s*$")
 
 
 #: Row ids are 32-bit integers on PostgreSQL: anything past that names no row.
-ROW_ID_MAX = 2**31 - 1
-
-
-def row_id(text: str) -> int | None:
-    """The row id a member sent (``12`` in ``done 12``, ``#12``, a button's ``nudge:done:12``),
-    or None when it can't name a row: not digits, zero, or past the column's range. Hostile
-    input (``99999999999999999999``) is then refused like any missing id, never a database error."""
-    if not text.isascii() or not text.isdigit() or len(text) > 12:
-        return None
-    value = int(text)
-    return value if 0 < value <= ROW_ID_MAX else None
-
-
 def name_key(name: str) -> str:
     # Casefolding can lengthen a name (ß -> ss); the key column holds 100.
     return " ".join(name.split()).casefold()[:100]
@@ -110,7 +98,7 @@ async def find_contact(ctx: Ctx, raw: str, verb: str, *, create: bool = False) -
         if row is not None:
             return row, False
     if text.startswith("#") and text[1:].isdigit():
-        number = row_id(text[1:])
+        number = record_id(text[1:])
         row = await ctx.session.get(ContactRow, number) if number is not None else None
         if row is None or row.member_id != ctx.member.id:
             raise UserError(f"You have no contact {text}. `/rapport contacts` lists them.")

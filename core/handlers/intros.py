@@ -15,10 +15,11 @@ from sqlalchemy.orm import InstrumentedAttribute
 from core import commands as c
 from core import drafts, limits, rules
 from core import nudges as n
+from core.commands import record_id
 from core.context import Ctx
 from core.effects import open_intro_conversation, seeker_name, sync_intro_post
 from core.errors import UserError
-from core.handlers.common import clean_name, mentioned, name_key, other_member, row_id
+from core.handlers.common import clean_name, mentioned, name_key, other_member
 from core.handlers.network import own_contacts_section
 from core.models import Community, ContactRow, HelperOffer, IntroOffer, IntroRequest, Member
 from core.registry import handles, on_button, on_form
@@ -271,7 +272,7 @@ async def _visible_request(ctx: Ctx, raw: str) -> IntroRequest | None:
     """The request with id ``raw`` if the acting member may see it: one of their community's
     open requests, or a direct ask they made or received. None for any other, so a request
     elsewhere (another community's, another pair's ask) reads exactly like one that never was."""
-    number = row_id(raw)
+    number = record_id(raw)
     request = await ctx.session.get(IntroRequest, number) if number is not None else None
     if request is None:
         return None
@@ -312,7 +313,7 @@ async def intro_button(ctx: Ctx, args: list[str]) -> Reply:
     if action == "ask" and len(args) == 3:
         # Both ids are checked, and any failure reads the same: a helper of this community,
         # and a request of the presser's own.
-        helper_id = row_id(args[1])
+        helper_id = record_id(args[1])
         helper = await ctx.session.get(Member, helper_id) if helper_id is not None else None
         request = await _visible_request(ctx, args[2])
         if (
@@ -464,7 +465,7 @@ async def close_by_ref(ctx: Ctx, ref: str) -> Reply:
     raw = ref.strip().lstrip("#")[1:]
     if not raw.isdigit():
         raise UserError("A request id looks like `R7`. Try: `/rapport done R7`")
-    number = row_id(raw)
+    number = record_id(raw)
     request = await ctx.session.get(IntroRequest, number) if number is not None else None
     if request is None or request.member_id != ctx.member.id:
         raise UserError(f"You have no request R{raw}.")

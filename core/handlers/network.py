@@ -29,9 +29,10 @@ from core import calendar as cal
 from core import commands as c
 from core import netmap
 from core import nudges as n
+from core.commands import record_id
 from core.context import Ctx
 from core.errors import UserError
-from core.handlers.common import name_key, row_id
+from core.handlers.common import name_key
 from core.importing import Existing, Incoming, clean, plan_import
 from core.models import CalendarFeed, ContactRow, Meeting, Member, Nudge, PendingImport
 from core.registry import handles, on_button
@@ -162,7 +163,7 @@ async def preview_import(ctx: Ctx, filename: str, source: str, people: Sequence[
 
 
 async def _pending(ctx: Ctx, raw_id: str, ref: str) -> PendingImport | None:
-    number = row_id(raw_id)
+    number = record_id(raw_id)
     if number is None:
         return None
     pending = await ctx.session.get(PendingImport, number)

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from core import commands as c
 from core import nudges as n
 from core import rules
+from core.commands import record_id
 from core.context import Ctx
 from core.errors import UserError
-from core.handlers.common import row_id, touch
+from core.handlers.common import touch
 from core.handlers.intros import close_by_ref
 from core.models import ContactRow, Meeting, Nudge
 from core.registry import handles, on_button
@@ -26,7 +27,7 @@ async def _nudge(ctx: Ctx, raw: str, verb: str) -> Nudge:
     text = raw.strip().lstrip("#")
     if not text.isdigit():
         raise UserError(f"A nudge id is a number, like `12`. `/rapport nudges` shows them: `/rapport {verb} 12`")
-    number = row_id(text)
+    number = record_id(text)
     nudge = await ctx.session.get(Nudge, number) if number is not None else None
     if nudge is None or nudge.member_id != ctx.member.id:
         raise UserError(f"You have no nudge #{text}. `/rapport nudges` lists yours.")

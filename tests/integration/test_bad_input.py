@@ -26,6 +26,8 @@ BAD = [
     ("done 9223372036854775808", "You have no nudge #9223372036854775808"),
     ("done ²", "digits 0-9"),
     ("contact #99999999999", "You have no contact #99999999999"),
+    ("done R99999999999", "You have no request R99999999999"),
+    ("log #٣ when: yesterday", "You have no contact #٣"),
 
     ("add Jane company:", "`company:` needs a value"),
     ("log Jane when: tomorrow 3pm", "is still to come"),
@@ -108,11 +110,12 @@ async def test_a_failure_midway_rolls_back_everything(core, alice, sessionmaker)
 @pytest.mark.parametrize(
     ("kind", "what", "expected"),
     [
-        ("press", "nudge:done:2147483648", "That button is no longer in use"),
-        ("press", "intro:glad:99999999999999", "That button is no longer in use"),
+        # An id past the database's range reads like a missing one (no row can have it).
+        ("press", "nudge:done:2147483648", "You have no nudge #2147483648"),
+        ("press", "intro:glad:99999999999999", "That request no longer exists"),
         ("press", "nudge:skip:²", "That button is no longer in use"),
         ("press", "nudge:done:1\x00", "That button is no longer in use"),
-        ("submit", "form:intro-offer:9223372036854775808", "That form is no longer in use"),
+        ("submit", "form:intro-offer:9223372036854775808", "That request no longer exists"),
         ("submit", "form:intro-offer:١", "That form is no longer in use"),
     ],
 )
@@ -148,12 +151,12 @@ async def test_names_are_stored_within_their_columns(core, alice, sessionmaker):
     again = await core.run_text(alice, "contact " + "ß" * 100)
     assert not again.error and "ß" * 100 in again.title, again.text
     # A mention's name from the platform: too long, or with a NUL in it.
-    for label in ("x" * 300, "Bob\x00 Builder"):
-        reply = await core.run_text(alice, "intro <@U1> note: how did you start?", {"U1": label})
+    for uid, label in (("U1", "x" * 300), ("U2", "Bob\x00 Builder")):
+        reply = await core.run_text(alice, f"intro <@{uid}> note: how did you start?", {uid: label})
         assert reply.text != OOPS and not reply.error, reply.text
     async with sessionmaker() as session:
-        names = set(await session.scalars(select(Member.display_name).where(Member.user_id == "U1")))
-    assert names and all(len(n) <= 100 and "\x00" not in n for n in names), names
+        names = set(await session.scalars(select(Member.display_name).where(Member.user_id.in_(("U1", "U2")))))
+    assert len(names) == 2 and all(len(n) <= 100 and "\x00" not in n for n in names), names
 
 
 async def test_a_channel_id_longer_than_the_column_is_refused(core, alice, sessionmaker):
