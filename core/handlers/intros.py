@@ -225,7 +225,12 @@ async def _ask_member(ctx: Ctx, user_id: str, shown: str | None, extra: str, not
 
 
 async def _recent(ctx: Ctx, column: InstrumentedAttribute[dt.datetime], *where: ColumnElement[bool]) -> list[dt.datetime]:
-    """When each counted thing happened in the last day, oldest first."""
+    """When each counted thing happened in the last day, oldest first.
+
+    The member's row is locked first, so two of their commands counting at the same moment
+    (two processes on PostgreSQL) count one after the other and can't both squeeze under the
+    limit. On SQLite writers already run one at a time (no FOR UPDATE there)."""
+    await ctx.session.execute(select(Member.id).where(Member.id == ctx.member.id).with_for_update())
     return list(await ctx.session.scalars(
         select(column).where(column > ctx.now - limits.DAY, *where).order_by(column)))
 

@@ -2,6 +2,7 @@
 `landed` tells each person once in 30 days, offers and direct asks are bounded per member
 per day, and one member can't use up someone's monthly capacity alone."""
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -175,3 +176,21 @@ async def test_capacity_is_shared_but_one_member_cannot_use_it_up(core, alice, c
     assert len([m for m in platform.dms if m.recipient.user_id == "carol"]) == 2
     # The limit is named in the verb's help.
     assert f"{limits.DIRECT_ASKS_PER_DAY} people a day" in plain_text(await ok(core, alice, "help intro"))
+
+
+async def test_offers_made_at_the_same_moment_still_stop_at_the_limit(core, alice, carol, org, platform, clock, sessionmaker):
+    """Two of Carol's offers arriving together at the last free place: one goes in, the other is
+    refused (on PostgreSQL each runs in its own transaction; the member's row is locked while
+    counting)."""
+    await ok(core, org, "admin channel #intros")
+    await ok(core, alice, "intro product marketing")
+    await sweep(core, clock, platform)
+    know = platform.posts[0][2].buttons[1].action_id
+    form_id = (await core.press(carol, know)).form.form_id
+    for i in range(limits.OFFERS_PER_DAY - 1):
+        assert not (await core.submit(carol, form_id, {"name": f"Person {i}"})).error
+    for _ in range(3):  # a few tries: the two must overlap at least once
+        replies = await asyncio.gather(*(core.submit(carol, form_id, {"name": f"Late {n}"}) for n in range(2)))
+        async with sessionmaker() as session:
+            assert await session.scalar(select(func.count()).select_from(IntroOffer)) == limits.OFFERS_PER_DAY
+        assert sum(not r.error for r in replies) <= 1, [r.text for r in replies]
