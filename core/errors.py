@@ -12,6 +12,8 @@ class UserError(Exception):
     """
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
+        # One line, whatever the member typed into the values it quotes.
+        message = " ".join(message.splitlines())
         super().__init__(message)
         self.message = message
         self.field = field

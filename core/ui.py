@@ -97,7 +97,7 @@ class Reply:
 
     @classmethod
     def fail(cls, text: str, field: str | None = None) -> Reply:
-        return cls(text=text, error=True, error_field=field)
+        return cls(text=" ".join(text.splitlines()), error=True, error_field=field)
 
 
 @dataclass(frozen=True)

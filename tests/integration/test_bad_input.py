@@ -180,3 +180,12 @@ async def test_a_platform_name_with_control_characters_is_kept_clean(core, alice
     assert not (await core.run_text(renamed, "goal data roles in Ohio")).error
     async with sessionmaker() as session:
         assert await session.scalar(select(Member.display_name).where(Member.user_id == "dana")) == "Dana Jones"
+
+
+async def test_an_error_quoting_a_value_with_line_breaks_is_still_one_line(core, alice):
+    # Found by the grammar property test: a refusal that quotes what was typed.
+    assert not (await core.submit(alice, "form:add", {"subject": "Jane Doe", "company": "Ac\nme\r\nInc"})).error
+    reply = await core.run_text(alice, "add Jane Doe company: Globex")
+    assert reply.error and "Ac me Inc" in reply.text and "\n" not in reply.text and "\r" not in reply.text, reply.text
+    reply = await core.run_text(alice, "log Jane Doe wehn:\nlast monday")
+    assert reply.error and "\n" not in reply.text, reply.text
