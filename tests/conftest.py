@@ -8,12 +8,21 @@ import os
 import uuid
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.clock import FakeClock
 from core.db import Database, make_engine, upgrade
 from core.service import Actor, Rapport
+
+# Property tests: `make test` (and so CI) runs the same examples every time, so a red run can
+# be reproduced and a green one means the same thing twice. To hunt for new failures, run with
+# HYPOTHESIS_PROFILE=explore (fresh random examples each run; add RAPPORT_GRAMMAR_EXAMPLES=3000
+# for the whole-grammar test), and keep what it finds as a test of its own.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"]
