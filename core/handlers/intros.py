@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute
@@ -158,8 +159,15 @@ async def suggest_helpers(ctx: Ctx, what: str) -> list[tuple[Member, HelperOffer
         )
     )
     wanted = _words(what) | _words(ctx.member.goal or "")
+    # Whom this member asked lately: suggesting them again would only lead to a refusal.
+    mine = Counter(await ctx.session.scalars(
+        select(IntroRequest.target_member_id)
+        .where(IntroRequest.member_id == ctx.member.id, IntroRequest.target_member_id.is_not(None),
+               IntroRequest.created_at > ctx.now - limits.ASK_WINDOW)))
     ranked = []
     for helper, offer in rows:
+        if mine[helper.id] >= limits.ASKS_OF_ONE_PERSON:
+            continue
         left = offer.per_month - len(await _asks_in_window(ctx, helper.id))
         if left <= 0:
             continue

@@ -194,3 +194,17 @@ async def test_offers_made_at_the_same_moment_still_stop_at_the_limit(core, alic
         async with sessionmaker() as session:
             assert await session.scalar(select(func.count()).select_from(IntroOffer)) == limits.OFFERS_PER_DAY
         assert sum(not r.error for r in replies) <= 1, [r.text for r in replies]
+
+
+async def test_an_open_request_does_not_suggest_someone_you_may_not_ask_again(core, alice, org, clock):
+    h0, h1 = asker("h0"), asker("h1")
+    await ok(core, org, "admin channel #intros")
+    for helper in (h0, h1):
+        await ok(core, helper, "offer fields: product marketing")
+    assert not (await run(core, alice, "intro <@h0> note: twenty minutes on PMM?")).error
+    posted = await ok(core, alice, "intro product marketing leaders")
+    assert [s.title for s in posted.sections] == ["Helper 1"]  # Helper 0 was asked this month
+    clock.advance(days=31)
+    await ok(core, alice, "done R2")
+    again = await ok(core, alice, "intro product marketing leaders")
+    assert sorted(s.title for s in again.sections) == ["Helper 0", "Helper 1"]
