@@ -32,23 +32,9 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.slack_latency import percentile
+from bench.slack_latency import one_command, percentile
 
 TEAM = "T1"
-
-
-async def one(sender, standin, user: str, text: str) -> float:
-    body, response_url = sender.command_body(text, user=user, team=TEAM)
-    started = time.monotonic()
-    answer = await sender.post(body, "application/x-www-form-urlencoded", response_url=response_url)
-    if answer.status != 200:
-        raise RuntimeError(f"HTTP {answer.status}: {answer.body[:200]}")
-    data = answer.json
-    if data and (data.get("text") or data.get("blocks")):
-        return time.monotonic() - started
-    key = response_url.rsplit("/", 1)[1]
-    calls = await standin.wait_for("response_url", lambda c: c.params["key"] == key, within=60)
-    return calls[0].at - started
 
 
 def cluster_cpu(cluster) -> float:
@@ -62,7 +48,8 @@ async def command_round(sender, standin, users: list[str], commands: int, concur
 
     async def job(i: int) -> float:
         async with gate:
-            return await one(sender, standin, users[i % len(users)], f"goal product marketing, round robin {i}")
+            return await one_command(sender, standin, f"goal product marketing, round robin {i}", users[i % len(users)],
+                                     team=TEAM, within=60)
 
     started = time.monotonic()
     latencies = await asyncio.gather(*(job(i) for i in range(commands)))
